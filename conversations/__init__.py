@@ -1,0 +1,1 @@
+"""Conversations and their message log, the realtime layer, the inbox, the chat page and connectors."""

@@ -1,0 +1,225 @@
+"""Writing to the message log: gapless per-conversation seqs, idempotent resends, broadcast on commit."""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from conversations import realtime
+from conversations.models import Conversation, Inbox, Message
+from conversations.services.events import event_emit
+from customers.models import Customer
+from helpdesk.errors import ApplicationError
+
+# Called inside message_create's transaction after a message is stored: (conversation, message) -> None.
+# Features that react to messages (away replies, assignment, e-mail fallback) register here so the core
+# write path stays one function that every channel calls.
+AFTER_MESSAGE_HOOKS: list = []
+
+
+def after_message(fn):
+    AFTER_MESSAGE_HOOKS.append(fn)
+    return fn
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").replace("\x00", "").strip()
+    if not body:
+        raise ApplicationError("A message needs some text.", code="empty_message", fields={"body": ["Required."]})
+    if len(body) > settings.MESSAGE_MAX_CHARS:
+        raise ApplicationError(
+            f"A message can be at most {settings.MESSAGE_MAX_CHARS} characters long (this one has {len(body)}).",
+            code="message_too_long",
+            fields={"body": [f"At most {settings.MESSAGE_MAX_CHARS} characters."]},
+            status_code=413,
+        )
+    return body
+
+
+def _clean_client_id(client_id: str | None) -> str | None:
+    if client_id in (None, ""):
+        return None
+    client_id = str(client_id)
+    if len(client_id) > 64:
+        raise ApplicationError(
+            "client_id must be at most 64 characters.", code="invalid", fields={"client_id": ["Too long."]}
+        )
+    return client_id
+
+
+def conversation_create(
+    *, inbox: Inbox, customer: Customer, context: dict | None = None, subject: str = ""
+) -> Conversation:
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            inbox=inbox, customer=customer, team_id=inbox.team_id, context=context or {}, subject=subject
+        )
+        event_emit(
+            type="conversation.created",
+            conversation=conversation,
+            payload={"conversation": conversation_summary(conversation)},
+        )
+    return conversation
+
+
+def conversation_summary(conversation: Conversation) -> dict:
+    """The small shape of a conversation that rides along with events."""
+    return {
+        "id": conversation.id,
+        "status": conversation.status,
+        "priority": conversation.priority,
+        "inbox_id": conversation.inbox_id,
+        "team_id": conversation.team_id,
+        "assignee_id": conversation.assignee_id,
+        "customer_id": conversation.customer_id,
+        "last_seq": conversation.last_seq,
+        "agent_read_seq": conversation.agent_read_seq,
+        "waiting_since": conversation.waiting_since.isoformat() if conversation.waiting_since else None,
+        "last_message_at": conversation.last_message_at.isoformat() if conversation.last_message_at else None,
+    }
+
+
+def message_create(
+    *,
+    conversation: Conversation,
+    sender: str,
+    body: str,
+    author=None,
+    is_private: bool = False,
+    client_id: str | None = None,
+    external_id: str | None = None,
+    event: str = "",
+    meta: dict | None = None,
+    delivery_status: str = Message.Delivery.SENT,
+) -> tuple[Message, bool]:
+    """Append a message to the conversation's log. Returns (message, created).
+
+    A resend with a ``client_id`` (or channel ``external_id``) already in the log returns the stored
+    message and ``created=False``: nothing is written or broadcast twice.
+    """
+    body = _clean_body(body)
+    client_id = _clean_client_id(client_id)
+    if sender == Message.Sender.CUSTOMER and is_private:
+        raise ApplicationError("Customers cannot write private notes.", code="forbidden", status_code=403)
+    if sender == Message.Sender.AGENT and author is None:
+        raise ApplicationError("An agent message needs its author.", code="invalid")
+
+    with transaction.atomic():
+        # The row lock serialises writers of one conversation, so seq = last_seq + 1 has no gaps and the
+        # duplicate check below cannot race a concurrent resend of the same client_id.
+        conv = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if client_id is not None:
+            existing = Message.objects.filter(conversation=conv, client_id=client_id).select_related("author").first()
+            if existing:
+                return existing, False
+        if external_id is not None:
+            existing = (
+                Message.objects.filter(conversation=conv, external_id=external_id).select_related("author").first()
+            )
+            if existing:
+                return existing, False
+
+        now = timezone.now()
+        message = Message.objects.create(
+            conversation=conv,
+            seq=conv.last_seq + 1,
+            sender=sender,
+            author=author,
+            body=body,
+            is_private=is_private,
+            client_id=client_id,
+            external_id=external_id,
+            event=event,
+            meta=meta or {},
+            delivery_status=delivery_status,
+        )
+        fields = ["last_seq", "updated_at"]
+        conv.last_seq = message.seq
+        if not is_private:
+            conv.last_message_at = now
+            fields.append("last_message_at")
+        if sender == Message.Sender.CUSTOMER:
+            conv.last_customer_message_at = now
+            conv.customer_read_seq = message.seq
+            fields += ["last_customer_message_at", "customer_read_seq"]
+            if conv.waiting_since is None:
+                conv.waiting_since = now
+                fields.append("waiting_since")
+            if conv.status in (Conversation.Status.PENDING, Conversation.Status.SNOOZED):
+                conv.status = Conversation.Status.OPEN
+                conv.snoozed_until = None
+                conv.snooze_until_open = False
+                fields += ["status", "snoozed_until", "snooze_until_open"]
+        elif sender == Message.Sender.AGENT:
+            # An agent has read everything up to what they answer.
+            conv.agent_read_seq = message.seq
+            fields.append("agent_read_seq")
+            if not is_private:
+                conv.last_agent_reply_at = now
+                conv.waiting_since = None
+                fields += ["last_agent_reply_at", "waiting_since"]
+                if conv.first_response_at is None:
+                    conv.first_response_at = now
+                    conv.first_response_seconds = int((now - conv.created_at).total_seconds())
+                    fields += ["first_response_at", "first_response_seconds"]
+        conv.save(update_fields=fields)
+        conversation.__dict__.update({f: getattr(conv, f) for f in fields})
+
+        for hook in AFTER_MESSAGE_HOOKS:
+            hook(conv, message)
+
+        event_emit(
+            type="message.created",
+            conversation=conv,
+            payload={
+                "message": realtime.message_payload(message, for_customer=False),
+                "conversation": conversation_summary(conv),
+            },
+        )
+        if not is_private:
+            frame = {"type": "message", "message": realtime.message_payload(message, for_customer=True)}
+            transaction.on_commit(lambda: realtime.broadcast_to_customer(conv.id, frame))
+    return message, True
+
+
+def system_message_create(
+    *, conversation: Conversation, body: str, event: str, meta: dict | None = None, is_private: bool = False
+) -> Message:
+    """A timeline entry or automatic reply written by the system ("Ana assigned this to Ben")."""
+    message, _ = message_create(
+        conversation=conversation,
+        sender=Message.Sender.SYSTEM,
+        body=body,
+        event=event,
+        meta=meta,
+        is_private=is_private,
+    )
+    return message
+
+
+def conversation_mark_read(*, conversation: Conversation, seq: int, by_customer: bool) -> Conversation:
+    """Move a read cursor forward (never back) and tell the other side."""
+    with transaction.atomic():
+        conv = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        seq = min(int(seq), conv.last_seq)
+        field = "customer_read_seq" if by_customer else "agent_read_seq"
+        if seq <= getattr(conv, field):
+            return conv
+        setattr(conv, field, seq)
+        conv.save(update_fields=[field, "updated_at"])
+        if by_customer:
+            Message.objects.filter(
+                conversation=conv, seq__lte=seq, sender__in=[Message.Sender.AGENT, Message.Sender.SYSTEM]
+            ).exclude(delivery_status=Message.Delivery.READ).update(delivery_status=Message.Delivery.READ)
+        event_emit(
+            type="conversation.read",
+            conversation=conv,
+            payload={
+                "by": "customer" if by_customer else "agent",
+                "seq": seq,
+                "conversation": conversation_summary(conv),
+            },
+        )
+        if not by_customer:
+            frame = {"type": "read", "by": "agent", "seq": seq}
+            transaction.on_commit(lambda: realtime.broadcast_to_customer(conv.id, frame))
+    return conv

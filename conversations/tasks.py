@@ -1,0 +1,16 @@
+"""Celery tasks: fetch by id, call a service. Every task here is idempotent."""
+
+from celery import shared_task
+
+from conversations.services import outbox
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def outbox_run(item_id: int) -> str:
+    # acks_late is safe: outbox_process does nothing for an item already done.
+    return outbox.outbox_process(item_id=item_id)
+
+
+@shared_task
+def outbox_sweep() -> int:
+    return outbox.outbox_sweep()

@@ -1,0 +1,17 @@
+"""The Celery application. Tasks live in each app's tasks.py; beat sweeps are declared here."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab  # noqa: F401  (kept for schedules that need wall-clock times)
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+app = Celery("helpdesk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# The periodic sweeps. Each one is idempotent, so a missed or doubled tick does no harm.
+app.conf.beat_schedule = {
+    "outbox-sweep": {"task": "conversations.tasks.outbox_sweep", "schedule": 15.0},
+}

@@ -1,0 +1,127 @@
+"""Load demo data: agents in two teams, a business-hours policy, inboxes, customers with conversations.
+
+Idempotent: running it again changes nothing that is already there.
+"""
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from conversations.models import Conversation, Inbox, Label, Message
+from conversations.services.messages import conversation_create, message_create
+from customers.models import ChannelIdentity, Customer
+from helpdesk.models import Agent, Team
+from hours.models import BusinessHoursPolicy
+
+DEMO_PASSWORD = "helpdesk-demo"  # noqa: S105 - demo data only, printed by `make run`
+
+AGENTS = [
+    # username, display name, team slug, supervisor
+    ("sam", "Sam Supervisor", None, True),
+    ("ana", "Ana Alvarez", "support", False),
+    ("ben", "Ben Becker", "support", False),
+    ("chloe", "Chloé Charpentier", "sales", False),
+    ("dan", "Dan Dossou", "sales", False),
+]
+
+CUSTOMERS = [
+    # external id, name, email, locale, time zone, inbox slug, status, messages (sender, body)
+    ("demo-1", "Mia Müller", "mia@example.com", "de-DE", "Europe/Berlin", "website", "open",
+     [("customer", "Hallo! My order #1042 hasn't arrived yet."), ("customer", "Could you check where it is?")]),
+    ("demo-2", "Liam O'Brien", "liam@example.com", "en-IE", "Europe/Dublin", "website", "pending",
+     [("customer", "Can I change the delivery address?"), ("agent", "Yes, which address should we use?")]),
+    ("demo-3", "Sofia Rossi", "sofia@example.com", "it-IT", "Europe/Rome", "whatsapp", "snoozed",
+     [("customer", "I'll send the receipt tomorrow."), ("agent", "Perfect, I'll check back then.")]),
+    ("demo-4", "Noah Smith", "noah@example.com", "en-US", "America/New_York", "sales", "resolved",
+     [("customer", "Do you offer team plans?"), ("agent", "We do: up to 50 seats."), ("customer", "Great, thanks!")]),
+    ("demo-5", "Yuki Tanaka", "", "ja-JP", "Asia/Tokyo", "website", "open",
+     [("customer", "Is the shop open on public holidays?")]),
+    ("demo-6", "Ava Johnson", "ava@example.com", "en-GB", "Europe/London", "sales", "open",
+     [("customer", "I'd like a quote for 20 seats <b>asap</b>.")]),
+]  # fmt: skip
+
+
+class Command(BaseCommand):
+    help = "Load demo agents, teams, a business-hours policy, inboxes, customers and conversations (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        policy, _ = BusinessHoursPolicy.objects.get_or_create(
+            name="Berlin office", defaults={"time_zone": "Europe/Berlin", "is_default": True}
+        )
+        teams = {}
+        for slug, name in [("support", "Support"), ("sales", "Sales")]:
+            teams[slug], _ = Team.objects.get_or_create(
+                slug=slug, defaults={"name": name, "business_hours_policy": policy}
+            )
+        agents = {}
+        for username, display, team_slug, supervisor in AGENTS:
+            agent, created = Agent.objects.get_or_create(
+                username=username,
+                defaults={
+                    "display_name": display,
+                    "email": f"{username}@helpdesk.localhost",
+                    "is_staff": supervisor,
+                    "is_superuser": supervisor,
+                    "time_zone": "Europe/Berlin",
+                },
+            )
+            if created:
+                agent.set_password(DEMO_PASSWORD)
+                agent.save()
+            if team_slug:
+                teams[team_slug].members.add(agent)
+            agents[username] = agent
+        inboxes = {}
+        for slug, name, kind, team in [
+            ("website", "Website chat", "webchat", "support"),
+            ("whatsapp", "WhatsApp", "whatsapp", "support"),
+            ("sales", "Sales chat", "webchat", "sales"),
+        ]:
+            inboxes[slug], _ = Inbox.objects.get_or_create(
+                slug=slug, defaults={"name": name, "kind": kind, "team": teams[team], "business_hours_policy": policy}
+            )
+        for name, color in [("billing", "#2563eb"), ("delivery", "#d97706"), ("vip", "#7c3aed")]:
+            Label.objects.get_or_create(name=name, defaults={"color": color})
+
+        made = 0
+        for external_id, name, email, locale, tz, inbox_slug, status, lines in CUSTOMERS:
+            customer, _ = Customer.objects.get_or_create(
+                external_id=external_id,
+                defaults={"name": name, "email": email, "locale": locale, "time_zone": tz, "status": "customer"},
+            )
+            kind = inboxes[inbox_slug].kind
+            ChannelIdentity.objects.get_or_create(
+                kind=kind, address=f"{external_id}@{kind}", defaults={"customer": customer}
+            )
+            if customer.conversations.exists():
+                continue
+            made += 1
+            inbox = inboxes[inbox_slug]
+            conversation = conversation_create(
+                inbox=inbox, customer=customer, context={"page_url": "https://example.com/shop"}
+            )
+            agent = next(a for a in agents.values() if inbox.team in a.teams.all())
+            for sender, body in lines:
+                message_create(
+                    conversation=conversation,
+                    sender=sender,
+                    body=body,
+                    author=agent if sender == Message.Sender.AGENT else None,
+                )
+            updates = {"status": status}
+            if status != "open" or any(s == "agent" for s, _ in lines):
+                updates["assignee"] = agent
+            if status == "snoozed":
+                updates["snoozed_until"] = timezone.now() + timedelta(days=1)
+            if status == "resolved":
+                updates["resolved_at"] = timezone.now()
+                updates["waiting_since"] = None
+            Conversation.objects.filter(pk=conversation.pk).update(**updates)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready ({made} new conversations). Password for every demo agent: {DEMO_PASSWORD}"
+            )
+        )
