@@ -1,9 +1,82 @@
-from django.contrib import admin
+"""Supervisors edit policies here: weekly windows, date exceptions and away texts as inlines, with
+validation that says what is wrong and how to fix it."""
 
-from hours.models import BusinessHoursPolicy
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from hours import engine
+from hours.models import AwayText, BusinessHoursPolicy, DateException, WeeklyWindow
+
+
+def _live_rows(formset):
+    for form in formset.forms:
+        if not hasattr(form, "cleaned_data") or not form.cleaned_data or form.cleaned_data.get("DELETE"):
+            continue
+        yield form.cleaned_data
+
+
+class WeeklyWindowFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        rows = [
+            (row["weekday"], row["opens_at"], row["closes_at"])
+            for row in _live_rows(self)
+            if row.get("weekday") is not None and row.get("opens_at") and row.get("closes_at") is not None
+            and not engine.window_problem(row["opens_at"], row["closes_at"])
+        ]  # fmt: skip
+        problems = engine.weekly_overlaps(rows)
+        if problems:
+            raise ValidationError(problems)
+
+
+class DateExceptionFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        by_date: dict = {}
+        for row in _live_rows(self):
+            if row.get("date") is None:
+                continue
+            by_date.setdefault(row["date"], []).append(row)
+        problems = []
+        for day, rows in sorted(by_date.items()):
+            closed = [row for row in rows if row.get("opens_at") is None and row.get("closes_at") is None]
+            windows = [(row["opens_at"], row["closes_at"]) for row in rows if row not in closed]
+            if closed and windows:
+                problems.append(
+                    f"{day:%d %b %Y} is marked closed all day and also has special hours; keep one or the other."
+                )
+            valid = [(start, end) for start, end in windows if not engine.window_problem(start, end)]
+            problems += engine.day_overlaps(day, valid)
+        if problems:
+            raise ValidationError(problems)
+
+
+class WeeklyWindowInline(admin.TabularInline):
+    model = WeeklyWindow
+    formset = WeeklyWindowFormSet
+    extra = 1
+
+
+class DateExceptionInline(admin.TabularInline):
+    model = DateException
+    formset = DateExceptionFormSet
+    extra = 1
+
+
+class AwayTextInline(admin.StackedInline):
+    model = AwayText
+    extra = 0
 
 
 @admin.register(BusinessHoursPolicy)
 class BusinessHoursPolicyAdmin(admin.ModelAdmin):
-    list_display = ["name", "time_zone", "is_default"]
+    list_display = ["name", "time_zone", "holiday_country", "is_default", "away"]
+    list_filter = ["away", "is_default"]
     search_fields = ["name"]
+    inlines = [WeeklyWindowInline, DateExceptionInline, AwayTextInline]
+    fieldsets = [
+        (None, {"fields": ["name", "time_zone", "is_default"]}),
+        ("Public holidays", {"fields": ["holiday_country", "holiday_subdivision"]}),
+        ("Away", {"fields": ["away", "away_until", "default_language"]}),
+    ]
