@@ -1,0 +1,1 @@
+"""Benchmarks of the helpdesk against real PostgreSQL, Redis, daphne and Celery: ``python -m bench``."""
