@@ -4,10 +4,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from conversations.customer_urls import api_urlpatterns as customer_api
+from conversations.status_api import api_urlpatterns as status_api
 from conversations.urls import api_urlpatterns as conversation_api
 from helpdesk.health import healthz
 
-api_v1 = [*conversation_api]
+api_v1 = [*conversation_api, *customer_api, *status_api]
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/inbox/", permanent=False)),
@@ -16,9 +18,12 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include((api_v1, "api"))),
+    path("hooks/", include("conversations.connectors.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("conversations.chat.urls")),
     path("", include("conversations.urls")),
+    path("", include("conversations.customer_urls")),
 ]
 
 handler400 = "helpdesk.views.bad_request"

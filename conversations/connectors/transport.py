@@ -46,9 +46,12 @@ def post_json(
 ) -> HttpResponse:
     """POST JSON. 2xx returns; 429 and 5xx raise RetryLater (honouring Retry-After); other 4xx raise
     DeliveryError; a timeout or refused connection raises RetryLater."""
+    return post_bytes(url, json.dumps(payload).encode(), headers=headers, timeout=timeout)
+
+
+def post_bytes(url: str, data: bytes, *, headers: dict | None = None, timeout: float = DEFAULT_TIMEOUT) -> HttpResponse:
     if not url.startswith(("http://", "https://")):
         raise DeliveryError(f"not an http(s) URL: {url!r}")
-    data = json.dumps(payload).encode()
     request = urllib.request.Request(url, data=data, method="POST")  # noqa: S310 - scheme checked above
     request.add_header("Content-Type", "application/json")
     request.add_header("User-Agent", "helpdesk/1.0")

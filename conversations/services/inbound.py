@@ -1,0 +1,110 @@
+"""Messages and delivery statuses arriving from messaging platforms, written to the log idempotently.
+
+Platforms retry webhooks; the channel's own message id is stored as ``Message.external_id`` so a retried
+delivery returns the stored message instead of a second one.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from conversations.models import Conversation, Inbox, Message
+from conversations.services.messages import conversation_create, conversation_mark_read, message_create
+from customers.models import ChannelIdentity, Customer
+
+STATUS_ORDER = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    address: str  # the customer's id on the channel: phone number, page-scoped id, opaque id
+    name: str
+    body: str
+    external_id: str | None
+    sent_at: datetime | None = None
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboundStatus:
+    external_id: str | None
+    status: str  # sent / delivered / read / failed
+    address: str | None = None  # for read watermarks that name a customer, not a message
+    watermark: datetime | None = None
+
+
+def customer_for_address(*, kind: str, address: str, name: str = "") -> Customer:
+    """The customer behind a channel address, created on first contact."""
+    identity = ChannelIdentity.objects.select_related("customer").filter(kind=kind, address=address).first()
+    if identity:
+        return identity.customer
+    with transaction.atomic():
+        customer = Customer.objects.create(name=name[:200], phone=address if kind == "whatsapp" else "")
+        identity, created = ChannelIdentity.objects.get_or_create(
+            kind=kind, address=address, defaults={"customer": customer, "verified": True}
+        )
+        if not created:  # someone else created it a moment ago
+            customer.delete()
+    return identity.customer
+
+
+def inbound_message_receive(*, inbox: Inbox, item: InboundMessage) -> tuple[Message, bool]:
+    from conversations.services.chat import conversation_for_customer_message, conversation_reopen
+
+    customer = customer_for_address(kind=inbox.kind, address=item.address, name=item.name)
+    with transaction.atomic():
+        conversation = conversation_for_customer_message(inbox=inbox, customer=customer)
+        if conversation is None:
+            conversation = conversation_create(inbox=inbox, customer=customer, context={"channel": inbox.kind})
+        elif conversation.status == Conversation.Status.RESOLVED:
+            conversation = conversation_reopen(conversation=conversation)
+        Customer.objects.filter(pk=customer.pk).update(last_seen_at=timezone.now())
+        return message_create(
+            conversation=conversation,
+            sender=Message.Sender.CUSTOMER,
+            body=item.body,
+            external_id=item.external_id,
+            meta={**item.meta, "channel": inbox.kind},
+        )
+
+
+def inbound_status_apply(*, inbox: Inbox, item: InboundStatus) -> int:
+    """Move delivery states forward (never back); a read also moves the customer's read cursor."""
+    if item.external_id:
+        message = (
+            Message.objects.filter(conversation__inbox=inbox, external_id=item.external_id)
+            .select_related("conversation")
+            .first()
+        )
+        if message is None:
+            return 0
+        targets = [message]
+    elif item.address and item.watermark:
+        identity = ChannelIdentity.objects.filter(kind=inbox.kind, address=item.address).first()
+        if identity is None:
+            return 0
+        targets = list(
+            Message.objects.filter(
+                conversation__inbox=inbox,
+                conversation__customer_id=identity.customer_id,
+                sender__in=[Message.Sender.AGENT, Message.Sender.SYSTEM],
+                is_private=False,
+                created_at__lte=item.watermark,
+            ).select_related("conversation")
+        )
+    else:
+        return 0
+    changed = 0
+    for message in targets:
+        if item.status == "failed":
+            Message.objects.filter(pk=message.pk).update(delivery_status=Message.Delivery.FAILED)
+            changed += 1
+            continue
+        if STATUS_ORDER.get(item.status, -1) > STATUS_ORDER.get(message.delivery_status, -1):
+            Message.objects.filter(pk=message.pk).update(delivery_status=item.status)
+            changed += 1
+        if item.status == "read":
+            conversation_mark_read(conversation=message.conversation, seq=message.seq, by_customer=True)
+    return changed
