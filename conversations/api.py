@@ -7,10 +7,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from conversations import realtime
-from conversations.models import Conversation, Message
+from conversations.models import CannedResponse, Conversation, Message
 from conversations.selectors import core as selectors
+from conversations.selectors import inbox as inbox_selectors
+from conversations.services import actions, presence
+from conversations.services import canned as canned_services
 from conversations.services import messages as message_services
+from customers.models import ChannelKind
 from helpdesk.errors import ApplicationError
+from helpdesk.models import Agent, Team
 
 
 def parse_int(request, name: str, default: int, minimum: int = 0) -> int:
@@ -143,3 +148,308 @@ class EventListApi(APIView):
 
 def get_conversation_or_404(pk):  # used by admin actions and tests
     return get_object_or_404(Conversation, pk=pk)
+
+
+# --- The agent inbox ------------------------------------------------------------------------------
+
+
+def _person(agent) -> dict | None:
+    return {"id": agent.id, "name": agent.name} if agent is not None else None
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def conversation_row(conversation: Conversation) -> dict:
+    """A conversation as the inbox list shows it (from ``inbox_selectors`` querysets: no extra queries)."""
+    customer = conversation.customer
+    return {
+        "id": conversation.id,
+        "status": conversation.status,
+        "priority": conversation.priority,
+        "subject": conversation.subject,
+        "customer": {"id": customer.id, "name": customer.display_name, "email": customer.email},
+        "inbox": {"id": conversation.inbox_id, "name": conversation.inbox.name, "kind": conversation.inbox.kind},
+        "team": {"id": conversation.team_id, "name": conversation.team.name} if conversation.team_id else None,
+        "assignee": _person(conversation.assignee),
+        "labels": [{"id": label.id, "name": label.name, "color": label.color} for label in conversation.labels.all()],
+        "preview": (getattr(conversation, "preview", None) or "")[:160],
+        "preview_sender": getattr(conversation, "preview_sender", None),
+        "waiting_since": _iso(conversation.waiting_since),
+        "last_message_at": _iso(conversation.last_message_at),
+        "created_at": _iso(conversation.created_at),
+        "snoozed_until": _iso(conversation.snoozed_until),
+        "resolved_at": _iso(conversation.resolved_at),
+        "last_seq": conversation.last_seq,
+        "agent_read_seq": conversation.agent_read_seq,
+        "customer_read_seq": conversation.customer_read_seq,
+        "unread": conversation.unread_for_agents,
+    }
+
+
+def parse_filters(request) -> inbox_selectors.InboxFilters:
+    params = request.query_params
+    status_value = params.get("status") or None
+    if status_value and status_value not in Conversation.Status.values:
+        raise ApplicationError(
+            f"status must be one of {', '.join(Conversation.Status.values)}.",
+            fields={"status": ["Unknown status."]},
+        )
+    channel = params.get("channel") or None
+    if channel and channel not in ChannelKind.values:
+        raise ApplicationError(
+            f"channel must be one of {', '.join(ChannelKind.values)}.", fields={"channel": ["Unknown channel."]}
+        )
+    q = (params.get("q") or "").strip()
+    if len(q) > 200:
+        raise ApplicationError("Search for at most 200 characters.", fields={"q": ["Too long."]})
+    return inbox_selectors.InboxFilters(
+        view=params.get("view") or "all",
+        status=status_value,
+        inbox_id=parse_int(request, "inbox", 0) or None,
+        channel=channel,
+        team_id=parse_int(request, "team", 0) or None,
+        label_id=parse_int(request, "label", 0) or None,
+        waiting_minutes=parse_int(request, "waiting", 0) or None,
+        q=q,
+        sort=params.get("sort") or "",
+    )
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("view", str, enum=list(inbox_selectors.VIEWS), description="Default: all."),
+    OpenApiParameter("status", str, enum=list(Conversation.Status.values)),
+    OpenApiParameter("inbox", int),
+    OpenApiParameter("channel", str, enum=list(ChannelKind.values)),
+    OpenApiParameter("team", int),
+    OpenApiParameter("label", int),
+    OpenApiParameter("waiting", int, description="Waiting at least this many minutes."),
+    OpenApiParameter("q", str, description="Search message text and customer name or e-mail."),
+    OpenApiParameter("sort", str, enum=list(inbox_selectors.SORTS), description="Default: longest waiting first."),
+]
+
+ROW_SCHEMA = inline_serializer("InboxRow", {"id": serializers.IntegerField(), "status": serializers.CharField()})
+
+
+class InboxListApi(APIView):
+    """The agent's conversation list: a view, filters, search, and keyset pages (``cursor`` from the last page)."""
+
+    @extend_schema(
+        parameters=[*FILTER_PARAMETERS, OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
+        responses=inline_serializer(
+            "InboxPage",
+            {"results": serializers.ListField(child=ROW_SCHEMA), "next_cursor": serializers.CharField(allow_null=True)},
+        ),
+    )
+    def get(self, request):
+        filters = parse_filters(request)
+        rows, next_cursor = inbox_selectors.inbox_list(
+            agent=request.user,
+            filters=filters,
+            cursor=request.query_params.get("cursor") or None,
+            limit=parse_int(request, "limit", 25, minimum=1),
+        )
+        return Response({"results": [conversation_row(c) for c in rows], "next_cursor": next_cursor})
+
+
+class InboxRowApi(APIView):
+    """One conversation as a list row and whether it belongs in the given view: how live updates re-sort."""
+
+    @extend_schema(parameters=FILTER_PARAMETERS, responses=ROW_SCHEMA)
+    def get(self, request, conversation_id: int):
+        conversation, in_view = inbox_selectors.inbox_row(
+            agent=request.user, conversation_id=conversation_id, filters=parse_filters(request)
+        )
+        if conversation is None:
+            raise ApplicationError("No such conversation, or not one you may see.", code="not_found", status_code=404)
+        return Response({"conversation": conversation_row(conversation), "in_view": in_view})
+
+
+class InboxCountsApi(APIView):
+    @extend_schema(
+        responses=inline_serializer("InboxCounts", {v: serializers.IntegerField() for v in inbox_selectors.VIEWS})
+    )
+    def get(self, request):
+        return Response(inbox_selectors.inbox_counts(agent=request.user))
+
+
+def message_out(message: Message, conversation: Conversation) -> dict:
+    payload = realtime.message_payload(message, for_customer=False)
+    if message.sender != Message.Sender.CUSTOMER and not message.is_private:
+        # The customer's read cursor is the truth for "read", whatever the channel reported.
+        if conversation.customer_read_seq >= message.seq:
+            payload["delivery_status"] = Message.Delivery.READ
+    return payload
+
+
+def customer_panel_out(panel: dict) -> dict:
+    customer, inbox = panel["customer"], panel["channel"]
+    return {
+        "customer": {
+            "id": customer.id,
+            "name": customer.display_name,
+            "email": customer.email,
+            "phone": customer.phone,
+            "locale": customer.locale,
+            "time_zone": customer.time_zone,
+            "profile_url": f"/customers/{customer.id}/",
+        },
+        "channel": {"kind": inbox.kind, "label": inbox.get_kind_display(), "inbox": inbox.name},
+        "other_conversations": [
+            {
+                "id": other.id,
+                "status": other.status,
+                "inbox": other.inbox.name,
+                "created_at": _iso(other.created_at),
+                "preview": (other.preview or "")[:120],
+            }
+            for other in panel["others"]
+        ],
+    }
+
+
+class ThreadApi(APIView):
+    """The whole thread (newest 200 messages; older with ``before_seq``), with the customer panel."""
+
+    @extend_schema(parameters=[OpenApiParameter("before_seq", int), OpenApiParameter("limit", int)])
+    def get(self, request, conversation_id: int):
+        conversation, messages, has_earlier = inbox_selectors.conversation_thread(
+            agent=request.user,
+            conversation_id=conversation_id,
+            before_seq=parse_int(request, "before_seq", 0) or None,
+            limit=parse_int(request, "limit", 200, minimum=1),
+        )
+        if conversation is None:
+            raise ApplicationError("No such conversation, or not one you may see.", code="not_found", status_code=404)
+        return Response(
+            {
+                "conversation": conversation_row(conversation),
+                "messages": [message_out(m, conversation) for m in messages],
+                "has_earlier": has_earlier,
+                "panel": customer_panel_out(
+                    inbox_selectors.customer_panel(agent=request.user, conversation=conversation)
+                ),
+            }
+        )
+
+
+class ActionInSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=["assign", "unassign", "transfer", "resolve", "reopen", "snooze", "priority", "labels"]
+    )
+    assignee = serializers.IntegerField(required=False, allow_null=True)
+    team = serializers.IntegerField(required=False, allow_null=True)
+    priority = serializers.IntegerField(required=False)
+    labels = serializers.ListField(child=serializers.IntegerField(), required=False)
+    until = serializers.DateTimeField(required=False, allow_null=True)
+    until_open = serializers.BooleanField(required=False, default=False)
+
+
+def _agent_or_error(agent_id) -> Agent:
+    agent = Agent.objects.filter(pk=agent_id).first() if agent_id else None
+    if agent is None:
+        raise ApplicationError("No such agent.", code="invalid", fields={"assignee": ["Unknown agent."]})
+    return agent
+
+
+class ActionApi(APIView):
+    """Do something to a conversation: ``{"action": "assign", "assignee": 7}``, ``{"action": "resolve"}``…"""
+
+    @extend_schema(request=ActionInSerializer, responses=ROW_SCHEMA)
+    def post(self, request, conversation_id: int):
+        conversation = _conversation_or_404(request, conversation_id)
+        data = ActionInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values, actor = data.validated_data, request.user
+        action = values["action"]
+        if action == "assign":
+            assignee = _agent_or_error(values.get("assignee") or actor.id)
+            actions.conversation_assign(conversation=conversation, actor=actor, assignee=assignee)
+        elif action == "unassign":
+            actions.conversation_unassign(conversation=conversation, actor=actor)
+        elif action == "transfer":
+            team = None
+            if values.get("team"):
+                team = Team.objects.filter(pk=values["team"]).first()
+                if team is None:
+                    raise ApplicationError("No such team.", fields={"team": ["Unknown team."]})
+            assignee = _agent_or_error(values["assignee"]) if values.get("assignee") else None
+            actions.conversation_transfer(conversation=conversation, actor=actor, team=team, assignee=assignee)
+        elif action == "resolve":
+            actions.conversation_resolve(conversation=conversation, actor=actor)
+        elif action == "reopen":
+            actions.conversation_reopen(conversation=conversation, actor=actor)
+        elif action == "snooze":
+            actions.conversation_snooze_action(
+                conversation=conversation, actor=actor, until=values.get("until"), until_open=values["until_open"]
+            )
+        elif action == "priority":
+            if "priority" not in values:
+                raise ApplicationError("Which priority?", fields={"priority": ["Required."]})
+            actions.conversation_priority_set(conversation=conversation, actor=actor, priority=values["priority"])
+        elif action == "labels":
+            actions.conversation_labels_set(conversation=conversation, actor=actor, label_ids=values.get("labels", []))
+        conversation, _ = inbox_selectors.inbox_row(
+            agent=actor, conversation_id=conversation.id, filters=inbox_selectors.InboxFilters()
+        )
+        if conversation is None:
+            # The action moved it out of this agent's sight (a transfer to another team).
+            return Response({"conversation": None})
+        return Response({"conversation": conversation_row(conversation)})
+
+
+class ReadInSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(min_value=0)
+
+
+class ReadApi(APIView):
+    """Mark the conversation read up to ``seq`` (the inbox also does this over its socket)."""
+
+    @extend_schema(request=ReadInSerializer)
+    def post(self, request, conversation_id: int):
+        conversation = _conversation_or_404(request, conversation_id)
+        data = ReadInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conv = message_services.conversation_mark_read(
+            conversation=conversation, seq=data.validated_data["seq"], by_customer=False
+        )
+        return Response({"agent_read_seq": conv.agent_read_seq})
+
+
+class CannedResponseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CannedResponse
+        fields = ["id", "shortcut", "title", "body", "team"]
+
+
+class CannedResponseListApi(APIView):
+    """Saved replies for the composer's ``/`` menu; any agent may add one for everyone or for their team."""
+
+    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=CannedResponseSerializer(many=True))
+    def get(self, request):
+        items = inbox_selectors.canned_response_list(agent=request.user, prefix=request.query_params.get("q", ""))
+        return Response(CannedResponseSerializer(items, many=True).data)
+
+    @extend_schema(request=CannedResponseSerializer, responses={201: CannedResponseSerializer})
+    def post(self, request):
+        data = CannedResponseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        team = data.validated_data.get("team")
+        if team is not None and not request.user.is_supervisor and not request.user.teams.filter(pk=team.pk).exists():
+            raise ApplicationError("You can only add replies for your own teams.", code="forbidden", status_code=403)
+        item = canned_services.canned_response_create(actor=request.user, **data.validated_data)
+        return Response(CannedResponseSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class PresenceInSerializer(serializers.Serializer):
+    availability = serializers.ChoiceField(choices=Agent.Availability.values)
+
+
+class PresenceApi(APIView):
+    @extend_schema(request=PresenceInSerializer)
+    def post(self, request):
+        data = PresenceInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        agent = presence.agent_presence_set(agent=request.user, availability=data.validated_data["availability"])
+        return Response({"availability": agent.availability})

@@ -236,3 +236,25 @@ class OutboxItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key} ({self.status})"
+
+
+class CannedResponse(models.Model):
+    """A saved reply an agent inserts by typing ``/shortcut`` in the composer."""
+
+    shortcut = models.SlugField(max_length=50, unique=True)
+    title = models.CharField(max_length=100)
+    body = models.TextField()
+    # None: offered to every agent; otherwise only to the team's members.
+    team = models.ForeignKey(
+        "helpdesk.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="canned_responses"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["shortcut"]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"

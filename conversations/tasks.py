@@ -14,3 +14,17 @@ def outbox_run(item_id: int) -> str:
 @shared_task
 def outbox_sweep() -> int:
     return outbox.outbox_sweep()
+
+
+@shared_task
+def presence_sweep() -> int:
+    from conversations.services.presence import presence_sweep as sweep
+
+    return sweep()
+
+
+@shared_task
+def unassigned_alert_sweep() -> int:
+    from conversations.services.assignment import unassigned_alert_sweep as sweep
+
+    return sweep()

@@ -56,6 +56,10 @@ class Team(models.Model):
     unassigned_alert_minutes = models.PositiveIntegerField(
         default=15, help_text="Alert the team when a conversation waits unassigned longer than this."
     )
+    # Round-robin pointer: among equally loaded agents the next one after this one gets the conversation.
+    last_assigned_agent = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
 
     class Meta:
         ordering = ["name"]
