@@ -8,3 +8,4 @@ from conversations.services import mentions  # noqa: F401
 from conversations.services import email_fallback  # noqa: F401
 from conversations.services import away  # noqa: F401
 from conversations.services import metrics  # noqa: F401
+from conversations import customer_tasks  # noqa: F401

@@ -87,3 +87,22 @@ class MessageFactory(DjangoModelFactory):
     seq = factory.Sequence(lambda n: n + 1)
     sender = Message.Sender.CUSTOMER
     body = factory.Faker("sentence")
+
+
+class ContactPointFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.ContactPoint"
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = "email"
+    value = factory.Sequence(lambda n: f"contact{n}@example.com")
+
+
+class CustomAttributeDefinitionFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.CustomAttributeDefinition"
+        django_get_or_create = ["key"]
+
+    key = factory.Sequence(lambda n: f"attribute_{n}")
+    label = factory.LazyAttribute(lambda o: o.key.replace("_", " ").capitalize())
+    type = "text"

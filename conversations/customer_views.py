@@ -1,0 +1,105 @@
+"""The customer profile page, the panel fragment the inbox embeds, and the forms on them (notes, merge)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from conversations.selectors import customers as selectors
+from conversations.services.customer_merge import customer_merge
+from customers import services as customer_services
+from customers.models import Customer
+from customers.selectors import custom_attribute_definitions, customer_get, customer_latest_enrichment
+from helpdesk.errors import ApplicationError
+
+
+def _customer_or_404(customer_id: int) -> Customer:
+    customer = customer_get(customer_id=customer_id)
+    if customer is None:
+        raise Http404("No such customer.")
+    return customer
+
+
+def duration_text(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+
+
+def _context(request, customer: Customer) -> dict:
+    history = selectors.customer_history_list(agent=request.user, customer=customer)
+    for conv in history:
+        conv.first_response_display = duration_text(conv.first_response_seconds)
+    definitions = custom_attribute_definitions()
+    labels = {d.key: d.label for d in definitions}
+    attributes = [
+        {"key": key, "label": labels.get(key, key), "value": value} for key, value in customer.custom_attributes.items()
+    ]
+    return {
+        "customer": customer,
+        "history": history,
+        "hidden_conversations": selectors.customer_conversation_count(customer=customer) - len(history),
+        "channels": selectors.customer_channels_used(customer=customer),
+        "attributes": attributes,
+        "enrichment": customer_latest_enrichment(customer),
+        "status_name": dict(customer_services.status_choices()).get(customer.status, customer.status),
+    }
+
+
+@login_required
+@require_GET
+def customer_profile(request, customer_id: int):
+    customer = _customer_or_404(customer_id)
+    context = _context(request, customer)
+    context["timeline"] = selectors.customer_timeline(agent=request.user, customer=customer)
+    context["duplicates"] = selectors.customer_duplicate_list(customer=customer)
+    return render(request, "customers/profile.html", context)
+
+
+@login_required
+@require_GET
+def customer_panel(request, customer_id: int):
+    customer = _customer_or_404(customer_id)
+    return render(request, "customers/_panel.html", _context(request, customer))
+
+
+@login_required
+@require_POST
+def customer_note_create(request, customer_id: int):
+    customer = _customer_or_404(customer_id)
+    try:
+        customer_services.customer_note_add(customer=customer, author=request.user, body=request.POST.get("body", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Note added.")
+    return redirect("customers:profile", customer_id=customer.id)
+
+
+@login_required
+@require_POST
+def customer_merge_create(request, customer_id: int):
+    target = _customer_or_404(customer_id)
+    try:
+        source = customer_get(customer_id=int(request.POST.get("source_id", "")))
+    except ValueError:
+        source = None
+    if source is None:
+        messages.error(request, "Choose the profile to merge into this one by its number.")
+        return redirect("customers:profile", customer_id=target.id)
+    try:
+        audit = customer_merge(target=target, source=source, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        moved = len(audit.moved.get("conversations", []))
+        messages.success(request, f"Profile #{audit.source_id} merged into this one ({moved} conversations moved).")
+    return redirect("customers:profile", customer_id=target.id)
