@@ -258,3 +258,26 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return f"/{self.shortcut}"
+
+
+class Visitor(models.Model):
+    """A browser on the chat page: the server record behind its signed, httpOnly cookie.
+
+    The cookie only carries the signed key; expiry and revocation live here, so a stolen or stale cookie
+    can be refused without trusting anything the browser says."""
+
+    key = models.CharField(max_length=64, unique=True)
+    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="visitors")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="visitors")
+    # Set when the company vouched for the customer with a signed identity token.
+    verified = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "inbox"], name="visitor_customer_inbox_idx")]
+
+    def __str__(self) -> str:
+        return f"visitor {self.pk} of {self.customer_id}"

@@ -249,6 +249,7 @@ REST_FRAMEWORK = {
         "visitor_message": os.environ.get("VISITOR_MESSAGE_RATE", "30/min"),
         "visitor_conversation": os.environ.get("VISITOR_CONVERSATION_RATE", "5/hour"),
         "ip_message": os.environ.get("IP_MESSAGE_RATE", "120/min"),
+        "ip_conversation": os.environ.get("IP_CONVERSATION_RATE", "30/hour"),
         "inbound_webhook": os.environ.get("WEBHOOK_RATE", "600/min"),
     },
 }
@@ -265,6 +266,11 @@ EMAIL_FALLBACK_MINUTES = env_int("EMAIL_FALLBACK_MINUTES", 2)
 # Days after resolve within which a customer message reopens the conversation.
 REOPEN_WINDOW_DAYS = env_int("REOPEN_WINDOW_DAYS", 7)
 MESSAGE_MAX_CHARS = env_int("MESSAGE_MAX_CHARS", 5000)
+# Chat page: how long a visitor cookie lives, and how long an e-mailed resume link works.
+CHAT_VISITOR_DAYS = env_int("CHAT_VISITOR_DAYS", 180)
+CHAT_RESUME_LINK_DAYS = env_int("CHAT_RESUME_LINK_DAYS", 7)
+# Shared secret a mail-to-HTTP gateway presents to /hooks/mail/inbound/; empty disables the endpoint.
+INBOUND_MAIL_SECRET = os.environ.get("INBOUND_MAIL_SECRET", "")
 # Seconds an agent's presence lasts without a socket heartbeat.
 PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 60)
 ENRICHMENT_BASE_URL = os.environ.get("ENRICHMENT_BASE_URL", "")

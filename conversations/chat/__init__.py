@@ -1,0 +1,1 @@
+"""The hosted chat page: the customer-facing page, its socket, identities, rate limits and e-mail."""

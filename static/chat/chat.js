@@ -1,0 +1,445 @@
+// The hosted chat page. The server's log is the truth: messages carry a per-conversation seq, the page
+// fetches whatever it missed (after_seq) on every (re)connect and on any gap, and unacknowledged messages
+// are resent with the same client_id until the server has them, so nothing is lost or doubled.
+import { ChatSocket } from "./connection.js";
+import { renderBody } from "./linkify.js";
+
+const boot = JSON.parse(document.getElementById("chat-boot").textContent);
+const $ = (id) => document.getElementById(id);
+const log = $("chat-log");
+const input = $("chat-input");
+const form = $("chat-form");
+const pendingKey = `hdchat:${boot.inbox.slug}:pending`;
+const RESEND_AFTER_MS = 8000;
+
+let conversations = boot.conversations;
+let active = conversations.length ? conversations[0] : null;
+let lastSeq = 0;
+let agentReadSeq = active ? active.agent_read_seq : 0;
+let readSent = 0;
+let catchingUp = null;
+const inflight = new Map(); // client_id -> time of last send
+let pending = loadPending();
+let typingSentAt = 0;
+let typingTimer = null;
+let agentTypingTimer = null;
+
+function csrfToken() {
+  return form.querySelector("input[name=csrfmiddlewaretoken]").value;
+}
+
+function loadPending() {
+  try {
+    return JSON.parse(localStorage.getItem(pendingKey) || "[]");
+  } catch {
+    return [];
+  }
+}
+
+function savePending() {
+  try {
+    localStorage.setItem(pendingKey, JSON.stringify(pending));
+  } catch {
+    /* private mode: pending stays in memory only */
+  }
+}
+
+function browserContext() {
+  return {
+    time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone || "",
+    language: navigator.language || "",
+    page_url: boot.context.page_url || location.href,
+    referrer: boot.context.referrer || document.referrer || "",
+  };
+}
+
+async function api(url, options = {}) {
+  const response = await fetch(url, {
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    ...options,
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error((data.error && data.error.message) || `HTTP ${response.status}`);
+    error.code = data.error && data.error.code;
+    error.status = response.status;
+    error.retryAfter = Number(response.headers.get("Retry-After") || 0);
+    throw error;
+  }
+  return data;
+}
+
+function showError(text) {
+  $("chat-error").textContent = text || "";
+}
+
+function setConnection(text) {
+  $("chat-connection").textContent = text;
+}
+
+function bubble(message) {
+  const li = document.createElement("li");
+  li.className = `chat-msg chat-msg--${message.sender}`;
+  if (message.seq) li.dataset.seq = String(message.seq);
+  if (message.client_id) li.dataset.clientId = message.client_id;
+  const who = document.createElement("span");
+  who.className = "chat-msg-author";
+  who.textContent =
+    message.sender === "customer" ? "You" : (message.author && message.author.name) || boot.inbox.name;
+  const body = document.createElement("p");
+  body.className = "chat-msg-body";
+  renderBody(message.body, body);
+  const meta = document.createElement("span");
+  meta.className = "chat-msg-meta muted";
+  li.append(who, body, meta);
+  return li;
+}
+
+function setMeta(li, text) {
+  li.querySelector(".chat-msg-meta").textContent = text;
+}
+
+function refreshSeen() {
+  for (const li of log.querySelectorAll(".chat-msg--customer[data-seq]")) {
+    setMeta(li, Number(li.dataset.seq) <= agentReadSeq ? "Seen" : "Sent");
+  }
+}
+
+function applyMessage(message) {
+  if (!active || message.conversation_id !== active.id) {
+    if (active && message.conversation_id < active.id) return;
+    switchTo({ id: message.conversation_id, agent_read_seq: 0, status: "open" });
+  }
+  if (log.querySelector(`li[data-seq="${message.seq}"]`)) return;
+  if (message.seq > lastSeq + 1) {
+    catchUp();
+  }
+  const li = bubble(message);
+  const mine = message.client_id && log.querySelector(`li[data-client-id="${CSS.escape(message.client_id)}"]:not([data-seq])`);
+  if (mine) mine.remove();
+  const later = [...log.querySelectorAll("li[data-seq]")].find((node) => Number(node.dataset.seq) > message.seq);
+  if (later) log.insertBefore(li, later);
+  else {
+    const firstPending = log.querySelector("li:not([data-seq])");
+    log.insertBefore(li, firstPending);
+  }
+  if (message.seq === lastSeq + 1 || message.seq > lastSeq) lastSeq = Math.max(lastSeq, contiguousSeq());
+  if (message.sender === "agent") hideAgentTyping();
+  refreshSeen();
+  markRead();
+}
+
+function contiguousSeq() {
+  // The highest seq up to which the page has every public message it may see (private ones never come).
+  let seq = lastSeq;
+  for (const node of log.querySelectorAll("li[data-seq]")) seq = Math.max(seq, Number(node.dataset.seq));
+  return seq;
+}
+
+function switchTo(conversation) {
+  active = conversation;
+  conversations = [conversation, ...conversations.filter((c) => c.id !== conversation.id)];
+  log.replaceChildren();
+  lastSeq = 0;
+  readSent = 0;
+  agentReadSeq = conversation.agent_read_seq || 0;
+  renderPending();
+  renderHistory();
+}
+
+async function catchUp() {
+  if (!active) return;
+  if (catchingUp) return catchingUp;
+  catchingUp = (async () => {
+    try {
+      for (;;) {
+        const url = `${boot.urls.messages}?conversation=${active.id}&after_seq=${lastSeq}`;
+        const data = await api(url);
+        const id = active.id;
+        for (const message of data.messages) if (active.id === id) applyMessage(message);
+        const newest = data.messages.length ? data.messages[data.messages.length - 1].seq : lastSeq;
+        // Everything public up to the conversation's last_seq is in hand once nothing more is left, so
+        // seqs of private notes (never sent here) are not mistaken for a gap.
+        lastSeq = Math.max(lastSeq, newest, data.has_more ? 0 : data.conversation.last_seq);
+        agentReadSeq = Math.max(agentReadSeq, data.conversation.agent_read_seq);
+        refreshSeen();
+        if (!data.has_more) break;
+      }
+    } catch (error) {
+      if (error.status === 401) refuse(error.message);
+    } finally {
+      catchingUp = null;
+    }
+  })();
+  return catchingUp;
+}
+
+function renderPending() {
+  for (const item of pending) {
+    if (log.querySelector(`li[data-client-id="${CSS.escape(item.client_id)}"]`)) continue;
+    const li = bubble({ sender: "customer", body: item.body, client_id: item.client_id });
+    setMeta(li, "Sending…");
+    log.append(li);
+  }
+}
+
+function dropPending(clientId) {
+  pending = pending.filter((item) => item.client_id !== clientId);
+  inflight.delete(clientId);
+  savePending();
+}
+
+function acknowledged(result) {
+  dropPending(result.client_id);
+  if (!active || result.conversation.id !== active.id) switchTo(result.conversation);
+  applyMessage(result.message);
+  const expectation = $("chat-expectation");
+  expectation.textContent = boot.availability.expectation;
+  expectation.hidden = false;
+}
+
+function refusedMessage(clientId, error) {
+  // A message the server will never take (too long, empty, e-mail needed): give the text back to edit.
+  const item = pending.find((p) => p.client_id === clientId);
+  dropPending(clientId);
+  const li = log.querySelector(`li[data-client-id="${CSS.escape(clientId)}"]:not([data-seq])`);
+  if (li) li.remove();
+  if (item && !input.value) input.value = item.body;
+  if (error.code === "email_required") {
+    $("chat-prechat").hidden = false;
+    $("chat-email").required = true;
+    $("chat-email").focus();
+  }
+  showError(error.message);
+}
+
+async function flush() {
+  const now = Date.now();
+  for (const item of [...pending]) {
+    const sentAt = inflight.get(item.client_id);
+    if (sentAt && now - sentAt < RESEND_AFTER_MS) continue;
+    if (item.notBefore && now < item.notBefore) continue;
+    inflight.set(item.client_id, now);
+    const frame = { type: "message", ref: item.client_id, client_id: item.client_id, body: item.body, context: item.context };
+    if (item.name !== undefined) frame.name = item.name;
+    if (item.email !== undefined) frame.email = item.email;
+    if (socket.send(frame)) continue;
+    try {
+      acknowledged(await api(boot.urls.messages, { method: "POST", body: JSON.stringify(frame) }));
+    } catch (error) {
+      inflight.delete(item.client_id);
+      if (error.status === 429) {
+        item.notBefore = Date.now() + (error.retryAfter || 5) * 1000;
+        showError(error.message);
+      } else if (error.status && error.status < 500 && error.status !== 401 && error.status !== 403) {
+        refusedMessage(item.client_id, error);
+      }
+    }
+  }
+}
+
+function markRead() {
+  if (!active || document.visibilityState !== "visible" || lastSeq <= readSent) return;
+  const hasUnreadReply = [...log.querySelectorAll("li[data-seq]:not(.chat-msg--customer)")].some(
+    (node) => Number(node.dataset.seq) > readSent,
+  );
+  readSent = lastSeq;
+  if (!hasUnreadReply) return;
+  const frame = { type: "read", conversation_id: active.id, seq: lastSeq };
+  if (!socket.send(frame)) {
+    api(`${boot.urls.base}api/conversations/${active.id}/read`, {
+      method: "POST",
+      body: JSON.stringify({ seq: frame.seq }),
+    }).catch(() => {
+      readSent = 0;
+    });
+  }
+}
+
+function hideAgentTyping() {
+  $("chat-typing").textContent = "";
+  clearTimeout(agentTypingTimer);
+}
+
+function onFrame(frame) {
+  switch (frame.type) {
+    case "message":
+      applyMessage(frame.message);
+      break;
+    case "ack":
+      acknowledged(frame);
+      break;
+    case "read":
+      if (frame.by === "agent") {
+        agentReadSeq = Math.max(agentReadSeq, frame.seq);
+        refreshSeen();
+      }
+      break;
+    case "typing":
+      if (frame.by === "agent" && active && (!frame.conversation_id || frame.conversation_id === active.id)) {
+        hideAgentTyping();
+        if (frame.active !== false) {
+          $("chat-typing").textContent = `${(frame.author && frame.author.name) || "Someone"} is typing…`;
+          agentTypingTimer = setTimeout(hideAgentTyping, 8000);
+        }
+      }
+      break;
+    case "conversation":
+      if (!active || frame.conversation.id > active.id) switchTo(frame.conversation);
+      break;
+    case "error":
+      if (frame.client_id && frame.code === "rate_limited") {
+        const item = pending.find((p) => p.client_id === frame.client_id);
+        if (item) item.notBefore = Date.now() + (frame.retry_after || 5) * 1000;
+        inflight.delete(frame.client_id);
+        showError(frame.message);
+      } else if (frame.client_id && frame.code !== "server_error") {
+        refusedMessage(frame.client_id, frame);
+      } else if (frame.client_id) {
+        inflight.delete(frame.client_id);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+function refuse(message) {
+  setConnection("");
+  showError(message);
+  input.disabled = true;
+  $("chat-send").disabled = true;
+}
+
+const socket = new ChatSocket(boot.urls.socket, {
+  onOpen(hello) {
+    setConnection("");
+    const newest = hello.conversations[0];
+    if (newest && (!active || newest.id > active.id)) switchTo(newest);
+    catchUp().then(() => {
+      inflight.clear();
+      flush();
+      markRead();
+    });
+  },
+  onFrame,
+  onDown() {
+    setConnection("Reconnecting… your messages are kept and will be sent.");
+  },
+  onRefused: refuse,
+});
+
+function sendTyping(activeNow) {
+  if (!active) return;
+  socket.send({ type: "typing", conversation_id: active.id, active: activeNow });
+}
+
+input.addEventListener("input", () => {
+  const now = Date.now();
+  if (now - typingSentAt > 3000) {
+    typingSentAt = now;
+    sendTyping(true);
+  }
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(() => {
+    typingSentAt = 0;
+    sendTyping(false);
+  }, 4000);
+});
+
+input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey) {
+    event.preventDefault();
+    form.requestSubmit();
+  }
+});
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  showError("");
+  const body = input.value.trim();
+  if (!body) return;
+  if (body.length > boot.max_chars) {
+    showError(`A message can be at most ${boot.max_chars} characters long.`);
+    return;
+  }
+  const item = { client_id: crypto.randomUUID(), body, context: browserContext() };
+  if (!$("chat-prechat").hidden) {
+    const email = $("chat-email");
+    if (email.required && !email.value.trim()) {
+      showError("We are away right now: leave your e-mail address so our reply can reach you.");
+      email.focus();
+      return;
+    }
+    if (email.value.trim() && !email.checkValidity()) {
+      showError("That e-mail address does not look right.");
+      email.focus();
+      return;
+    }
+    item.name = $("chat-name").value.trim();
+    item.email = email.value.trim();
+  }
+  input.value = "";
+  clearTimeout(typingTimer);
+  if (typingSentAt) sendTyping(false);
+  typingSentAt = 0;
+  pending.push(item);
+  savePending();
+  renderPending();
+  flush();
+});
+
+document.addEventListener("visibilitychange", markRead);
+
+function renderHistory() {
+  const earlier = conversations.filter((c) => !active || c.id !== active.id);
+  const list = $("chat-history-list");
+  list.replaceChildren();
+  $("chat-history").hidden = earlier.length === 0;
+  for (const conversation of earlier) {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "chat-history-open";
+    const started = new Date(conversation.created_at);
+    button.textContent = `Conversation of ${started.toLocaleString()}`;
+    const messages = document.createElement("ol");
+    messages.className = "chat-log chat-log--history";
+    button.addEventListener("click", async () => {
+      if (messages.childElementCount) return;
+      const data = await api(`${boot.urls.messages}?conversation=${conversation.id}&after_seq=0&limit=200`);
+      for (const message of data.messages) messages.append(bubble(message));
+    });
+    li.append(button, messages);
+    list.append(li);
+  }
+}
+
+async function refreshAvailability() {
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  const lang = (navigator.language || "en").slice(0, 2);
+  try {
+    const state = await api(`${boot.urls.state}?tz=${encodeURIComponent(tz)}&lang=${encodeURIComponent(lang)}`);
+    boot.availability = state.availability;
+    $("chat-status").textContent = state.availability.status_text;
+    $("chat-status").dataset.state = state.availability.state;
+  } catch {
+    /* the server-rendered status stays */
+  }
+}
+
+// Without a socket (blocked by a proxy, or down), fetch and send over HTTP instead.
+setInterval(() => {
+  if (!socket.isOpen && !socket.stopped) {
+    catchUp();
+    flush();
+  }
+}, 5000);
+
+renderHistory();
+renderPending();
+refreshAvailability();
+catchUp();
+socket.connect();
+input.focus();
