@@ -53,6 +53,8 @@ def parse_args(argv):
     parser.add_argument("--burst-customers", type=int)
     parser.add_argument("--idle-sockets", type=int)
     parser.add_argument("--fanout-agents", type=int)
+    parser.add_argument("--fanout-events", type=int)
+    parser.add_argument("--scale-repeats", type=int)
     parser.add_argument("--keep-db", action="store_true", help="reuse the bench database instead of recreating it")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args(argv)
@@ -62,7 +64,7 @@ def parse_args(argv):
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}; choose from {', '.join(SCENARIOS)}")
     config = dict(QUICK if args.quick else FULL)
     for key in ("customers", "agents", "step_seconds", "messages_per_conversation", "burst_customers",
-                "idle_sockets", "fanout_agents"):  # fmt: skip
+                "idle_sockets", "fanout_agents", "fanout_events", "scale_repeats"):  # fmt: skip
         if getattr(args, key) is not None:
             config[key] = getattr(args, key)
     if args.rates:
