@@ -1,0 +1,148 @@
+"""Away replies: a customer who writes while we are closed (or away) is told at once when we are back.
+
+At most one reply per conversation per closed period: the outbox key names the period by the instant it
+ends (``away:{conversation}:{next_open}``), so a second message in the same night finds the key taken,
+while a message next Friday evening gets a new reply. The intent is written in the customer message's
+transaction and carried out by a Celery task, which writes the reply as a system message (delivered over
+the conversation's channel by the delivery hook) in the same transaction that marks the intent done.
+"""
+
+import logging
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from conversations.models import Conversation, Message, OutboxItem
+from conversations.selectors.availability import (
+    Availability,
+    conversation_availability,
+    format_next_open,
+    language_code,
+    policy_for_conversation,
+)
+from conversations.services.messages import after_message, system_message_create
+from conversations.services.outbox import outbox_add, outbox_handler
+
+logger = logging.getLogger(__name__)
+
+AWAY_REPLY = "away_reply"
+# An agent who answered this recently is still there: an automatic "we're closed" would contradict them.
+RECENT_AGENT_REPLY = timedelta(minutes=5)
+
+DEFAULT_TEXTS = {
+    "en": (
+        "Thanks for your message! We're closed right now and will be back {next_open}. We'll answer you then.",
+        "Thanks for your message! We've stepped away for a moment and will answer as soon as we're back.",
+    ),
+    "de": (
+        "Danke für Ihre Nachricht! Wir sind gerade nicht da und {next_open} wieder für Sie da.",
+        "Danke für Ihre Nachricht! Wir sind kurz nicht am Platz und antworten, sobald wir zurück sind.",
+    ),
+    "fr": (
+        "Merci pour votre message ! Nous sommes fermés et serons de retour {next_open}.",
+        "Merci pour votre message ! Nous nous sommes absentés un instant et répondrons dès notre retour.",
+    ),
+    "es": (
+        "¡Gracias por su mensaje! Ahora estamos cerrados y volvemos {next_open}.",
+        "¡Gracias por su mensaje! Nos hemos ausentado un momento y responderemos en cuanto volvamos.",
+    ),
+}
+
+
+def away_reply_key(*, conversation_id: int, availability: Availability) -> str:
+    """The closed (or away) period this reply belongs to, so there is one reply per period."""
+    if availability.state == "closed":
+        period = availability.next_open.isoformat() if availability.next_open else "never"
+        return f"away:{conversation_id}:{period}"
+    period = availability.next_close.isoformat() if availability.next_close else "open-ended"
+    return f"away:{conversation_id}:stepped:{period}"
+
+
+def customer_preferences(conversation: Conversation) -> tuple[str | None, str | None]:
+    """(time zone, language) of the customer, from their profile or what the channel told us."""
+    context = conversation.context or {}
+    customer = conversation.customer
+    zone = customer.time_zone or context.get("time_zone") or context.get("timezone")
+    language = customer.locale or context.get("language") or context.get("locale")
+    return zone, language
+
+
+def away_reply_text(*, conversation: Conversation, availability: Availability, now: datetime | None = None) -> str:
+    """The reply in the customer's language when the policy (or we) have it, else the policy's default
+    language, else English; the time of reopening in the customer's zone, else the policy's."""
+    zone, language = customer_preferences(conversation)
+    policy = policy_for_conversation(conversation)
+    custom = {text.language.lower(): text for text in policy.away_texts.all()} if policy else {}
+    choices = [language, policy.default_language if policy else None, "en"]
+    closed_text = stepped_text = text_language = None
+    for choice in choices:
+        code = language_code(choice, supported=tuple(custom))
+        if code:
+            closed_text, stepped_text, text_language = custom[code].closed_text, custom[code].stepped_away_text, code
+            break
+        code = language_code(choice, supported=tuple(DEFAULT_TEXTS))
+        if code:
+            (closed_text, stepped_text), text_language = DEFAULT_TEXTS[code], code
+            break
+    if availability.state != "closed":
+        return stepped_text
+    when = format_next_open(availability=availability, time_zone=zone, language=text_language, now=now)
+    # replace, not format: supervisors write these texts and may use braces of their own.
+    return closed_text.replace("{next_open}", when)
+
+
+def _agent_replied_recently(conversation: Conversation, since: datetime) -> bool:
+    last = conversation.last_agent_reply_at
+    return last is not None and last >= since - RECENT_AGENT_REPLY
+
+
+@after_message
+def _queue_away_reply(conversation: Conversation, message: Message) -> None:
+    if message.sender != Message.Sender.CUSTOMER or message.is_private:
+        return
+    now = timezone.now()
+    if _agent_replied_recently(conversation, now):
+        return
+    availability = conversation_availability(conversation=conversation, now=now)
+    if availability.is_open:
+        return
+    outbox_add(
+        kind=AWAY_REPLY,
+        key=away_reply_key(conversation_id=conversation.pk, availability=availability),
+        conversation=conversation,
+        message=message,
+        payload={"state": availability.state, "written_at": now.isoformat()},
+    )
+
+
+@outbox_handler(AWAY_REPLY)
+def _send_away_reply(item: OutboxItem) -> None:
+    conversation = Conversation.objects.select_related(
+        "customer", "team__business_hours_policy", "inbox__team__business_hours_policy", "inbox__business_hours_policy"
+    ).get(pk=item.conversation_id)
+    written_at = datetime.fromisoformat(item.payload["written_at"]) if "written_at" in item.payload else item.created_at
+    if _agent_replied_recently(conversation, written_at):
+        return
+    now = timezone.now()
+    availability = conversation_availability(conversation=conversation, now=now)
+    if availability.is_open:
+        # We opened before the task ran: an agent answers now, a "we're closed" would be wrong.
+        return
+    system_message_create(
+        conversation=conversation,
+        body=away_reply_text(conversation=conversation, availability=availability, now=now),
+        event="away_reply",
+        meta={
+            "state": availability.state,
+            "reason": availability.reason,
+            "next_open": availability.next_open.isoformat() if availability.next_open else None,
+            "outbox_key": item.key,
+        },
+    )
+    pause = settings.AWAY_REPLY_TEST_SLEEP_SECONDS
+    if pause:
+        # Lets the integration test kill the worker between writing the reply and committing it.
+        logger.warning("away reply for conversation %s written, pausing %.0f s before commit", conversation.pk, pause)
+        time.sleep(pause)
