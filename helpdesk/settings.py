@@ -283,6 +283,8 @@ ENRICHMENT_MAX_ATTEMPTS = env_int("ENRICHMENT_MAX_ATTEMPTS", 6)
 WHATSAPP_GRAPH_URL = os.environ.get("WHATSAPP_GRAPH_URL", "https://graph.facebook.com/v21.0")
 MESSENGER_GRAPH_URL = os.environ.get("MESSENGER_GRAPH_URL", "https://graph.facebook.com/v21.0")
 APPLE_GATEWAY_URL = os.environ.get("APPLE_GATEWAY_URL", "https://mspgw.push.apple.com/v1")
+# Tests only: seconds the away-reply task pauses before committing, so a test can kill the worker mid-task.
+AWAY_REPLY_TEST_SLEEP_SECONDS = float(os.environ.get("AWAY_REPLY_TEST_SLEEP_SECONDS") or 0)
 
 LOGGING = {
     "version": 1,
