@@ -34,7 +34,11 @@ class FakeProvider:
             def do_GET(self):
                 parts = urlsplit(self.path)
                 fake.requests.append(
-                    {"path": parts.path, "query": parse_qs(parts.query), "authorization": self.headers.get("Authorization")}
+                    {
+                        "path": parts.path,
+                        "query": parse_qs(parts.query),
+                        "authorization": self.headers.get("Authorization"),
+                    }
                 )
                 status, headers, body, delay = fake.answers.pop(0) if len(fake.answers) > 1 else fake.answers[0]
                 if delay:
@@ -57,7 +61,9 @@ class FakeProvider:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def answer(self, *answers):
-        self.answers = [(a[0], a[1] if len(a) > 1 else {}, a[2] if len(a) > 2 else b"", a[3] if len(a) > 3 else 0) for a in answers]
+        self.answers = [
+            (a[0], a[1] if len(a) > 1 else {}, a[2] if len(a) > 2 else b"", a[3] if len(a) > 3 else 0) for a in answers
+        ]
 
     def close(self):
         self.server.shutdown()

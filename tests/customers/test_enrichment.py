@@ -52,7 +52,9 @@ def test_it_looks_up_a_new_email_after_commit_and_fills_only_empty_fields(provid
 
 
 def test_it_records_an_unknown_person_without_touching_the_profile(provider, django_capture_on_commit_callbacks):
-    provider.answer((404, {}, json.dumps({"error": {"type": "unknown_record", "message": "Unknown email address"}}).encode()))
+    provider.answer(
+        (404, {}, json.dumps({"error": {"type": "unknown_record", "message": "Unknown email address"}}).encode())
+    )
     customer = CustomerFactory(company="")
     with django_capture_on_commit_callbacks(execute=True):
         _give_email(customer)
@@ -90,7 +92,9 @@ def test_it_honours_retry_after_on_429_without_counting_an_attempt(provider, dja
 def test_it_retries_a_failed_lookup_with_backoff_and_shows_the_error(provider, answer, error):
     provider.answer(answer)
     customer = CustomerFactory(company="Kept Ltd")
-    item = Enrichment.objects.create(customer=customer, email="alex@example.com", provider="clearbit", run_after=timezone.now())
+    item = Enrichment.objects.create(
+        customer=customer, email="alex@example.com", provider="clearbit", run_after=timezone.now()
+    )
     assert services.enrichment_process(enrichment_id=item.id) == "retry"
     item.refresh_from_db()
     assert item.status == Enrichment.Status.PENDING
@@ -114,7 +118,9 @@ def test_it_retries_a_failed_lookup_with_backoff_and_shows_the_error(provider, a
 
 def test_it_gives_up_at_once_when_the_key_is_refused(provider):
     provider.answer((401, {}, b'{"error": {"type": "auth", "message": "Invalid API key"}}'))
-    item = Enrichment.objects.create(customer=CustomerFactory(), email="a@example.com", provider="clearbit", run_after=timezone.now())
+    item = Enrichment.objects.create(
+        customer=CustomerFactory(), email="a@example.com", provider="clearbit", run_after=timezone.now()
+    )
     assert services.enrichment_process(enrichment_id=item.id) == "failed"
     item.refresh_from_db()
     assert "Invalid API key" in item.last_error
@@ -145,7 +151,9 @@ def test_a_finished_lookup_is_not_repeated(provider, django_capture_on_commit_ca
 def test_the_sweep_hands_out_lost_lookups_and_takes_back_dead_ones(provider):
     customer = CustomerFactory(email="")
     long_ago = timezone.now() - timedelta(minutes=10)
-    lost = Enrichment.objects.create(customer=customer, email="lost@example.com", provider="clearbit", run_after=long_ago)
+    lost = Enrichment.objects.create(
+        customer=customer, email="lost@example.com", provider="clearbit", run_after=long_ago
+    )
     dead = Enrichment.objects.create(
         customer=customer,
         email="dead@example.com",
@@ -159,7 +167,9 @@ def test_the_sweep_hands_out_lost_lookups_and_takes_back_dead_ones(provider):
     assert Enrichment.objects.get(pk=dead.pk).status == Enrichment.Status.DONE
 
 
-def test_the_sweep_requests_lookups_for_emails_written_outside_the_services(provider, django_capture_on_commit_callbacks):
+def test_the_sweep_requests_lookups_for_emails_written_outside_the_services(
+    provider, django_capture_on_commit_callbacks
+):
     customer = Customer.objects.create(email="direct@example.com")
     with django_capture_on_commit_callbacks(execute=True):
         services.enrichment_sweep()

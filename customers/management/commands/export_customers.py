@@ -2,7 +2,6 @@
 
 import csv
 import json
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -41,7 +40,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, format, output, **options):
         try:
-            stream = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+            stream = open(output, "w", newline="", encoding="utf-8") if output else self.stdout  # noqa: SIM115
         except OSError as exc:
             raise CommandError(f"Cannot write {output}: {exc.strerror}.") from None
         customers = (
@@ -51,6 +50,7 @@ class Command(BaseCommand):
             .iterator(chunk_size=500)
         )
         count = 0
+        self.stdout.ending = ""  # the writers below end their own lines
         try:
             if format == "json":
                 stream.write("[")

@@ -7,7 +7,6 @@ are separated by ``;``. Empty cells leave the stored value alone.
 """
 
 import csv
-import sys
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -31,7 +30,7 @@ def _split(value: str) -> list[str]:
 def _progress(done: int, total: int, stream) -> None:
     width = 30
     filled = int(width * done / total) if total else width
-    stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", ending="")
     stream.flush()
 
 
@@ -69,7 +68,7 @@ class Command(BaseCommand):
 
         created = updated = 0
         errors: list[str] = []
-        stderr = sys.stderr
+        stderr = self.stderr
         try:
             with transaction.atomic():
                 for index, row in enumerate(rows):
@@ -86,7 +85,7 @@ class Command(BaseCommand):
                     raise DryRunRollback
         except DryRunRollback:
             pass
-        stderr.write("\n")
+        stderr.write("")
         for error in errors:
             self.stderr.write(error)
         verb = "would be" if dry_run else "were"

@@ -1,0 +1,89 @@
+"""Merging two profiles of one person: everything moves in one transaction, with an audit entry."""
+
+import pytest
+
+from conversations.models import Conversation, Event
+from conversations.services.customer_merge import customer_merge, customer_merge_verified_duplicates
+from customers.models import ChannelIdentity, ContactPoint, Customer, CustomerMerge, CustomerNote
+from helpdesk.errors import ApplicationError
+from tests.factories import ChannelIdentityFactory, ContactPointFactory, ConversationFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_moves_conversations_identities_contacts_and_notes_and_records_what_moved(agent):
+    target = CustomerFactory(name="Mia", company="", labels=["beta"], custom_attributes={"plan": "pro"})
+    source = CustomerFactory(
+        name="Mia M.", company="Acme", labels=["vip"], custom_attributes={"plan": "free", "seats": 3}
+    )
+    conversations = [ConversationFactory(customer=source) for _ in range(2)]
+    identity = ChannelIdentityFactory(customer=source, kind="whatsapp", address="+4930123")
+    ContactPointFactory(customer=source, value="mia@work.example")
+    CustomerNote.objects.create(customer=source, body="Call after 5")
+
+    audit = customer_merge(target=target, source=source, actor=agent)
+
+    assert not Customer.objects.filter(pk=source.pk).exists()
+    assert set(Conversation.objects.filter(customer=target).values_list("id", flat=True)) == {
+        c.id for c in conversations
+    }
+    assert ChannelIdentity.objects.get(pk=identity.pk).customer_id == target.id
+    assert ContactPoint.objects.filter(customer=target, value="mia@work.example").exists()
+    assert CustomerNote.objects.get().customer_id == target.id
+    target.refresh_from_db()
+    assert target.name == "Mia", "the surviving profile's values win"
+    assert target.company == "Acme", "its blanks are filled"
+    assert target.labels == ["beta", "vip"]
+    assert target.custom_attributes == {"plan": "pro", "seats": 3}
+    assert audit.reason == CustomerMerge.Reason.AGENT
+    assert audit.actor == agent
+    assert audit.source_id == source.pk
+    assert sorted(audit.moved["conversations"]) == sorted(c.id for c in conversations)
+    assert audit.moved["identities"] == ["WhatsApp: +4930123"]
+    assert audit.source_snapshot["company"] == "Acme"
+    assert Event.objects.filter(type="conversation.updated", payload__change="customer").count() == 2
+
+
+def test_a_shared_contact_is_kept_once_and_stays_verified():
+    target, source = CustomerFactory(), CustomerFactory()
+    ContactPointFactory(customer=target, value="same@example.com", verified=False)
+    ContactPointFactory(customer=source, value="same@example.com", verified=True)
+    customer_merge(target=target, source=source)
+    contacts = ContactPoint.objects.filter(value="same@example.com")
+    assert [(c.customer_id, c.verified) for c in contacts] == [(target.id, True)]
+
+
+def test_it_refuses_to_merge_a_profile_into_itself_or_an_erased_one():
+    from django.utils import timezone
+
+    customer = CustomerFactory()
+    with pytest.raises(ApplicationError, match="into itself"):
+        customer_merge(target=customer, source=customer)
+    erased = CustomerFactory(erased_at=timezone.now())
+    with pytest.raises(ApplicationError, match="erased"):
+        customer_merge(target=customer, source=erased)
+    assert Customer.objects.filter(pk=erased.pk).exists()
+
+
+def test_profiles_sharing_a_verified_email_merge_into_the_oldest():
+    oldest, newer, stranger = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    ContactPointFactory(customer=oldest, value="one@example.com", verified=True)
+    ContactPointFactory(customer=newer, value="one@example.com", verified=True)
+    ContactPointFactory(customer=stranger, value="one@example.com", verified=False)
+    ConversationFactory(customer=newer)
+    audits = customer_merge_verified_duplicates()
+    assert [(a.source_id, a.target_id) for a in audits] == [(newer.id, oldest.id)]
+    assert audits[0].reason == CustomerMerge.Reason.VERIFIED_EMAIL
+    assert Customer.objects.filter(pk=stranger.pk).exists(), "an unverified address proves nothing"
+    assert customer_merge_verified_duplicates() == []
+
+
+def test_an_agent_merges_through_the_api(api_client, agent):
+    api_client.force_authenticate(agent)
+    target, source = CustomerFactory(), CustomerFactory()
+    response = api_client.post(f"/api/v1/customers/{target.id}/merge/", {"source_id": source.id}, format="json")
+    assert response.status_code == 200
+    assert CustomerMerge.objects.get().actor == agent
+    again = api_client.post(f"/api/v1/customers/{target.id}/merge/", {"source_id": source.id}, format="json")
+    assert again.status_code == 404
+    assert again.json()["error"]["code"] == "not_found"
