@@ -103,12 +103,81 @@ class AgentConsumer(FrameConsumer):
         if hasattr(self, "agent"):
             self.on_agent_disconnect()
 
-    # Extension points for presence (the inbox's heartbeat keeps an agent online).
     def on_agent_connect(self) -> None:
-        pass
+        from conversations.services.presence import agent_presence_connected
+
+        # A change of presence reaches this socket too (through the agent's own group).
+        agent_presence_connected(agent=self.agent)
 
     def on_agent_disconnect(self) -> None:
+        # Presence is not dropped here: the agent may have other tabs open. The heartbeat's TTL decides.
         pass
 
     def agent_frame(self, message):
         self.send_json(message["frame"])
+
+    def _presence_ack(self, availability: str) -> dict:
+        from django.conf import settings
+
+        return {"type": "presence.ack", "availability": availability, "ttl_seconds": settings.PRESENCE_TTL_SECONDS}
+
+    def _conversation(self, content):
+        from conversations.selectors.core import conversation_get_for_agent
+
+        conversation_id = content.get("conversation_id")
+        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+            raise FrameError("invalid", "conversation_id must be a whole number.")
+        conversation = conversation_get_for_agent(agent=self.agent, conversation_id=conversation_id)
+        if conversation is None:
+            raise FrameError("not_found", "No such conversation, or not one you may see.")
+        return conversation
+
+    def frame_presence_heartbeat(self, content):
+        from conversations.services.presence import agent_presence_heartbeat
+        from helpdesk.models import Agent
+
+        agent_presence_heartbeat(agent=self.agent)
+        availability = Agent.objects.values_list("availability", flat=True).get(pk=self.agent.pk)
+        self.send_json({**self._presence_ack(availability), "ref": content.get("ref")})
+
+    def frame_presence_set(self, content):
+        from conversations.services.presence import agent_presence_set
+
+        agent = agent_presence_set(agent=self.agent, availability=str(content.get("availability")))
+        self.send_json({**self._presence_ack(agent.availability), "ref": content.get("ref")})
+
+    def frame_typing(self, content):
+        from types import SimpleNamespace
+
+        conversation = self._conversation(content)
+        is_typing = bool(content.get("is_typing"))
+        private = bool(content.get("private"))
+        frame = {
+            "type": "typing",
+            "conversation_id": conversation.id,
+            "agent": {"id": self.agent.id, "name": self.agent.name},
+            "is_typing": is_typing,
+            "private": private,
+        }
+        audience = SimpleNamespace(agent_id=None, team_id=conversation.team_id, assignee_id=conversation.assignee_id)
+        realtime.broadcast_to_agents(realtime.event_audience(audience), frame)
+        if not private:
+            # A note being written is nobody's business but the agents'.
+            realtime.broadcast_to_customer(conversation.id, {"type": "typing", "by": "agent", "is_typing": is_typing})
+
+    def frame_read(self, content):
+        from conversations.services.messages import conversation_mark_read
+
+        conversation = self._conversation(content)
+        seq = content.get("seq")
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+            raise FrameError("invalid", "seq must be a whole number.")
+        conversation = conversation_mark_read(conversation=conversation, seq=seq, by_customer=False)
+        self.send_json(
+            {
+                "type": "read.ack",
+                "conversation_id": conversation.id,
+                "agent_read_seq": conversation.agent_read_seq,
+                "ref": content.get("ref"),
+            }
+        )

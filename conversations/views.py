@@ -57,4 +57,6 @@ def inbox(request):
         "statuses": [{"value": value, "label": label} for value, label in Conversation.Status.choices],
         "priorities": [{"value": value, "label": label} for value, label in Conversation.Priority.choices],
     }
-    return render(request, "conversations/inbox/inbox.html", {"bootstrap": bootstrap})
+    views = [("mine", "Mine"), ("unassigned", "Unassigned"), ("team", "Team"), ("all", "All")]
+    views += [("snoozed", "Snoozed"), ("resolved", "Resolved")]
+    return render(request, "conversations/inbox/inbox.html", {"bootstrap": bootstrap, "views": views})

@@ -1,0 +1,150 @@
+"""The agent socket: heartbeat and presence, typing, read receipts, and refusing what it must."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.core.cache import cache
+
+from conversations import realtime
+from conversations.models import Conversation
+from conversations.services.messages import message_create
+from conversations.services.presence import presence_key
+from helpdesk.asgi import application
+from helpdesk.models import Agent
+from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory
+from tests.live import session_cookie_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+def _setup(availability=Agent.Availability.ONLINE):
+    team = TeamFactory()
+    agent = AgentFactory(availability=availability)
+    team.members.add(agent)
+    conversation = ConversationFactory(inbox=InboxFactory(team=team))
+    for body in ("one", "two", "three"):
+        message_create(conversation=conversation, sender="customer", body=body)
+    return agent, conversation, session_cookie_for(agent)
+
+
+async def connect(cookie):
+    headers = [(b"origin", b"http://localhost"), (b"host", b"localhost"), (b"cookie", cookie.encode())]
+    communicator = WebsocketCommunicator(application, "/ws/agent/", headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected
+    hello = await communicator.receive_json_from(timeout=5)
+    assert hello["type"] == "hello"
+    return communicator
+
+
+async def receive_until(communicator, frame_type, timeout=5):
+    while True:
+        frame = await communicator.receive_json_from(timeout=timeout)
+        if frame["type"] == frame_type:
+            return frame
+
+
+async def test_connecting_brings_an_offline_agent_online_and_keeps_them_alive():
+    agent, _, cookie = await sync_to_async(_setup)(Agent.Availability.OFFLINE)
+    communicator = await connect(cookie)
+    try:
+        presence = await receive_until(communicator, "presence")
+        assert presence["agent"]["id"] == agent.id and presence["availability"] == "online"
+        assert await sync_to_async(cache.get)(presence_key(agent.id)) is not None
+    finally:
+        await communicator.disconnect()
+
+
+async def test_a_heartbeat_refreshes_the_ttl_and_reports_the_current_presence():
+    agent, _, cookie = await sync_to_async(_setup)()
+    communicator = await connect(cookie)
+    try:
+        await sync_to_async(cache.delete)(presence_key(agent.id))
+        await communicator.send_json_to({"type": "presence.heartbeat", "ref": 1})
+        ack = await receive_until(communicator, "presence.ack")
+        assert ack["availability"] == "online" and ack["ref"] == 1 and ack["ttl_seconds"] > 0
+        assert await sync_to_async(cache.get)(presence_key(agent.id)) is not None
+    finally:
+        await communicator.disconnect()
+
+
+async def test_an_agent_sets_themselves_away_and_an_unknown_state_is_refused():
+    agent, _, cookie = await sync_to_async(_setup)()
+    communicator = await connect(cookie)
+    try:
+        await communicator.send_json_to({"type": "presence.set", "availability": "away"})
+        ack = await receive_until(communicator, "presence.ack")
+        assert ack["availability"] == "away"
+        stored = await sync_to_async(lambda: Agent.objects.get(pk=agent.pk).availability)()
+        assert stored == "away"
+        await communicator.send_json_to({"type": "presence.set", "availability": "napping", "ref": "x"})
+        error = await receive_until(communicator, "error")
+        assert error["code"] == "invalid" and error["ref"] == "x"
+    finally:
+        await communicator.disconnect()
+
+
+async def test_typing_reaches_the_customer_but_typing_a_note_does_not():
+    agent, conversation, cookie = await sync_to_async(_setup)()
+    layer = get_channel_layer()
+    customer_channel = await layer.new_channel()
+    await layer.group_add(realtime.conversation_customer_group(conversation.id), customer_channel)
+    communicator = await connect(cookie)
+    try:
+        await communicator.send_json_to(
+            {"type": "typing", "conversation_id": conversation.id, "is_typing": True, "private": True}
+        )
+        own = await receive_until(communicator, "typing")
+        assert own["private"] is True and own["agent"]["id"] == agent.id
+        await communicator.send_json_to({"type": "typing", "conversation_id": conversation.id, "is_typing": True})
+        await receive_until(communicator, "typing")
+        heard = await layer.receive(customer_channel)
+        # The first frame the customer hears is the public one: the note's typing never reached them.
+        assert heard["frame"] == {"type": "typing", "by": "agent", "is_typing": True}
+    finally:
+        await communicator.disconnect()
+        await layer.group_discard(realtime.conversation_customer_group(conversation.id), customer_channel)
+
+
+async def test_reading_moves_the_agents_read_cursor():
+    _, conversation, cookie = await sync_to_async(_setup)()
+    communicator = await connect(cookie)
+    try:
+        await communicator.send_json_to({"type": "read", "conversation_id": conversation.id, "seq": 2})
+        ack = await receive_until(communicator, "read.ack")
+        assert ack["agent_read_seq"] == 2
+        stored = await sync_to_async(lambda: Conversation.objects.get(pk=conversation.pk).agent_read_seq)()
+        assert stored == 2
+    finally:
+        await communicator.disconnect()
+
+
+async def test_an_agent_cannot_type_or_read_in_another_teams_conversation():
+    _, _, cookie = await sync_to_async(_setup)()
+    foreign = await sync_to_async(lambda: ConversationFactory(inbox=InboxFactory(team=TeamFactory())))()
+    communicator = await connect(cookie)
+    try:
+        for frame in (
+            {"type": "typing", "conversation_id": foreign.id, "is_typing": True},
+            {"type": "read", "conversation_id": foreign.id, "seq": 1},
+        ):
+            await communicator.send_json_to(frame)
+            error = await receive_until(communicator, "error")
+            assert error["code"] == "not_found"
+        await communicator.send_json_to({"type": "read", "conversation_id": "1; drop", "seq": 1})
+        error = await receive_until(communicator, "error")
+        assert error["code"] == "invalid"
+    finally:
+        await communicator.disconnect()
+
+
+async def test_an_agent_hears_events_of_their_team_live():
+    agent, conversation, cookie = await sync_to_async(_setup)()
+    communicator = await connect(cookie)
+    try:
+        await sync_to_async(message_create)(conversation=conversation, sender="customer", body="live one")
+        frame = await receive_until(communicator, "event")
+        assert frame["event"] == "message.created" and frame["data"]["message"]["body"] == "live one"
+    finally:
+        await communicator.disconnect()
