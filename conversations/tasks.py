@@ -28,3 +28,17 @@ def unassigned_alert_sweep() -> int:
     from conversations.services.assignment import unassigned_alert_sweep as sweep
 
     return sweep()
+
+
+@shared_task
+def snooze_sweep() -> int:
+    from conversations.services.snooze import snooze_sweep as sweep
+
+    return sweep()
+
+
+@shared_task
+def backlog_sweep() -> int:
+    from conversations.services.backlog import backlog_sweep as sweep
+
+    return sum(sweep().values())

@@ -18,4 +18,6 @@ app.conf.beat_schedule = {
     "customer-merge-sweep": {"task": "conversations.customer_tasks.customer_merge_sweep", "schedule": 60.0},
     "presence-sweep": {"task": "conversations.tasks.presence_sweep", "schedule": 20.0},
     "unassigned-alert-sweep": {"task": "conversations.tasks.unassigned_alert_sweep", "schedule": 60.0},
+    "snooze-sweep": {"task": "conversations.tasks.snooze_sweep", "schedule": 30.0},
+    "backlog-sweep": {"task": "conversations.tasks.backlog_sweep", "schedule": 30.0},
 }
