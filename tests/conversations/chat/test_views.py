@@ -94,9 +94,7 @@ def test_a_message_is_stored_once_however_often_it_is_resent(chat):
 
 
 def test_writes_need_the_csrf_token(chat):
-    response = chat.client.post(
-        chat.base + "api/messages", json.dumps({"body": "x"}), content_type="application/json"
-    )
+    response = chat.client.post(chat.base + "api/messages", json.dumps({"body": "x"}), content_type="application/json")
     assert response.status_code == 403
     assert not Message.objects.exists()
 
@@ -108,9 +106,7 @@ def test_the_context_is_kept_on_the_conversation_the_customer_and_the_message(ch
         "page_url": "https://shop.example.com/cart",
         "referrer": "https://search.example.com/?q=x",
     }
-    chat.post(
-        "api/messages", {"body": "hi", "client_id": "c-1", "context": context}, HTTP_USER_AGENT="TestBrowser/1.0"
-    )
+    chat.post("api/messages", {"body": "hi", "client_id": "c-1", "context": context}, HTTP_USER_AGENT="TestBrowser/1.0")
     conversation = Conversation.objects.get()
     assert conversation.context == {**context, "user_agent": "TestBrowser/1.0"}
     conversation.customer.refresh_from_db()
@@ -188,7 +184,10 @@ def test_too_many_messages_from_one_address_answer_429(new_chat, settings):
 def test_too_many_new_conversations_answer_429(chat, settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "visitor_conversation": "1/hour"},
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "visitor_conversation": "1/hour",
+        },
     }
     settings.REOPEN_WINDOW_DAYS = 0
     assert chat.send("first", "c-1").status_code == 201
