@@ -9,9 +9,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from conversations.models import Conversation, Inbox, Label, Message
+from conversations.models import CannedResponse, Conversation, Inbox, Label, Message
 from conversations.services.messages import conversation_create, message_create
-from customers.models import ChannelIdentity, Customer
+from customers.models import ChannelIdentity, ContactPoint, CustomAttributeDefinition, Customer, CustomerStatus
 from helpdesk.models import Agent, Team
 from hours.models import BusinessHoursPolicy
 
@@ -41,6 +41,25 @@ CUSTOMERS = [
     ("demo-6", "Ava Johnson", "ava@example.com", "en-GB", "Europe/London", "sales", "open",
      [("customer", "I'd like a quote for 20 seats <b>asap</b>.")]),
 ]  # fmt: skip
+
+
+CUSTOMER_STATUSES = [("lead", "Lead"), ("customer", "Customer"), ("vip", "VIP"), ("churned", "Churned")]
+CUSTOM_ATTRIBUTES = [
+    # key, label, type, choices
+    ("plan", "Plan", "choice", ["free", "team", "enterprise"]),
+    ("seats", "Seats", "number", []),
+    ("renewal_date", "Renewal date", "date", []),
+    ("newsletter", "Newsletter", "boolean", []),
+    ("account_manager", "Account manager", "text", []),
+]
+
+
+CANNED = [
+    ("hello", "Greeting", "Hi! Thanks for getting in touch. How can I help?"),
+    ("tracking", "Order tracking", "You can follow your parcel at https://example.com/track with your order number."),
+    ("refund", "Refund timing", "Refunds reach your account within 5 business days of our confirmation."),
+    ("bye", "Closing", "Glad I could help. Have a lovely day!"),
+]
 
 
 class Command(BaseCommand):
@@ -85,6 +104,14 @@ class Command(BaseCommand):
             )
         for name, color in [("billing", "#2563eb"), ("delivery", "#d97706"), ("vip", "#7c3aed")]:
             Label.objects.get_or_create(name=name, defaults={"color": color})
+        for shortcut, title, body in CANNED:
+            CannedResponse.objects.get_or_create(shortcut=shortcut, defaults={"title": title, "body": body})
+        for position, (slug, name) in enumerate(CUSTOMER_STATUSES):
+            CustomerStatus.objects.get_or_create(slug=slug, defaults={"name": name, "position": position})
+        for position, (key, label, kind, choices) in enumerate(CUSTOM_ATTRIBUTES):
+            CustomAttributeDefinition.objects.get_or_create(
+                key=key, defaults={"label": label, "type": kind, "choices": choices, "position": position}
+            )
 
         made = 0
         for external_id, name, email, locale, tz, inbox_slug, status, lines in CUSTOMERS:
@@ -92,6 +119,8 @@ class Command(BaseCommand):
                 external_id=external_id,
                 defaults={"name": name, "email": email, "locale": locale, "time_zone": tz, "status": "customer"},
             )
+            if email:
+                ContactPoint.objects.get_or_create(customer=customer, kind="email", value=email)
             kind = inboxes[inbox_slug].kind
             ChannelIdentity.objects.get_or_create(
                 kind=kind, address=f"{external_id}@{kind}", defaults={"customer": customer}
