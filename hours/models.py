@@ -72,6 +72,10 @@ class BusinessHoursPolicy(models.Model):
                 )
         elif self.holiday_subdivision:
             errors["holiday_subdivision"] = "A subdivision needs a holiday country."
+        if self.is_default:
+            other = BusinessHoursPolicy.objects.filter(is_default=True).exclude(pk=self.pk).first()
+            if other is not None:
+                errors["is_default"] = f"“{other}” is already the default policy; untick it there first."
         if errors:
             raise ValidationError(errors)
 

@@ -76,3 +76,10 @@ def test_a_night_window_running_into_a_morning_window_is_an_overlap(admin_client
     response = admin_client.post("/admin/hours/businesshourspolicy/add/", form_data(**overrides))
     assert response.status_code == 200
     assert "Sunday 22:00–14:00 overlaps Monday 13:30–18:00" in response.content.decode()
+
+
+def test_there_is_only_one_default_policy(admin_client):
+    BusinessHoursPolicy.objects.create(name="Old default", is_default=True)
+    response = admin_client.post("/admin/hours/businesshourspolicy/add/", form_data(is_default="on"))
+    assert response.status_code == 200
+    assert "is already the default policy" in response.content.decode()
