@@ -71,6 +71,79 @@ def customer_panel(request, customer_id: int):
     return render(request, "customers/_panel.html", _context(request, customer))
 
 
+def _lines(value: str) -> list[str]:
+    return [item.strip() for item in value.replace(",", "\n").splitlines() if item.strip()]
+
+
+def _form_data(post, definitions) -> dict:
+    """The edit form's fields as a profile update; empty custom attributes are removed."""
+    data = {name: post.get(name, "") for name in ("name", "company", "location", "locale", "time_zone", "avatar_url")}
+    data["status"] = post.get("status", "")
+    data["emails"] = _lines(post.get("emails", ""))
+    data["phones"] = _lines(post.get("phones", ""))
+    data["labels"] = _lines(post.get("labels", ""))
+    attributes = {}
+    for definition in definitions:
+        field = f"attr_{definition.key}"
+        if definition.type == "boolean":
+            attributes[definition.key] = post.get(field) or None
+        else:
+            attributes[definition.key] = post.get(field, "").strip() or None
+    if attributes:
+        data["custom_attributes"] = attributes
+    return data
+
+
+@login_required
+def customer_edit(request, customer_id: int):
+    customer = _customer_or_404(customer_id)
+    if customer.erased_at:
+        raise Http404("This customer's data was erased.")
+    definitions = custom_attribute_definitions()
+    errors: dict = {}
+    values = None
+    if request.method == "POST":
+        values = _form_data(request.POST, definitions)
+        try:
+            customer_services.customer_update(customer=customer, data=values, actor=request.user)
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        else:
+            messages.success(request, "Profile saved.")
+            return redirect("customers:profile", customer_id=customer.id)
+    current = values or {
+        "name": customer.name,
+        "company": customer.company,
+        "location": customer.location,
+        "locale": customer.locale,
+        "time_zone": customer.time_zone,
+        "avatar_url": customer.avatar_url,
+        "status": customer.status,
+        "emails": customer.emails,
+        "phones": customer.phones,
+        "labels": customer.labels,
+        "custom_attributes": customer.custom_attributes,
+    }
+    attributes = current.get("custom_attributes") or {}
+    fields = [
+        {
+            "definition": d,
+            "name": f"attr_{d.key}",
+            "value": "" if attributes.get(d.key) is None else attributes.get(d.key),
+            "errors": errors.get(f"custom_attributes.{d.key}", []),
+        }
+        for d in definitions
+    ]
+    context = {
+        "customer": customer,
+        "values": {**current, **{k: "\n".join(current[k]) for k in ("emails", "phones", "labels")}},
+        "errors": errors,
+        "attribute_fields": fields,
+        "statuses": customer_services.status_choices(),
+    }
+    return render(request, "customers/edit.html", context, status=400 if errors else 200)
+
+
 @login_required
 @require_POST
 def customer_note_create(request, customer_id: int):

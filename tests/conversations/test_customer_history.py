@@ -136,3 +136,38 @@ def test_an_agent_outside_every_team_still_sees_team_less_conversations(api_clie
     api_client.force_authenticate(loner)
     data = api_client.get(f"/api/v1/customers/{customer.id}/history/").json()
     assert [c["id"] for c in data["conversations"]] == [teamless.id]
+
+
+def test_the_edit_form_saves_typed_attributes_and_shows_errors_without_losing_input(agent):
+    from tests.factories import CustomAttributeDefinitionFactory
+
+    CustomAttributeDefinitionFactory(key="seats", label="Seats", type="number")
+    CustomAttributeDefinitionFactory(key="plan", label="Plan", type="choice", choices=["free", "pro"])
+    customer = CustomerFactory(name="Mia", email="mia@example.com")
+    client = Client()
+    client.force_login(agent)
+    form = {
+        "name": "Mia Müller",
+        "emails": "mia@example.com\nmia@work.example",
+        "phones": "",
+        "status": "vip",
+        "company": "Acme",
+        "labels": "beta, vip",
+        "attr_seats": "lots",
+        "attr_plan": "pro",
+    }
+    response = client.post(f"/customers/{customer.id}/edit/", form)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Seats must be a number" in html
+    assert 'value="Acme"' in html, "what was typed is kept"
+    customer.refresh_from_db()
+    assert customer.company == ""
+
+    response = client.post(f"/customers/{customer.id}/edit/", {**form, "attr_seats": "12"})
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.name, customer.status, customer.company) == ("Mia Müller", "vip", "Acme")
+    assert customer.emails == ["mia@example.com", "mia@work.example"]
+    assert customer.labels == ["beta", "vip"]
+    assert customer.custom_attributes == {"seats": 12, "plan": "pro"}
