@@ -1,0 +1,146 @@
+"""The chat page in a real browser against a real daphne: nothing the visitor writes or is sent is lost,
+doubled, or run as code."""
+
+import json
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+from rest_framework.authtoken.models import Token
+
+from conversations.models import Conversation, Message
+from tests.factories import AgentFactory, InboxFactory
+from tests.live import wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _live_server_helper():
+    # pytest-django's helper of the same name expects its own live_server; ours is a real daphne.
+    yield
+
+
+@pytest.fixture
+def inbox(live_server):
+    inbox = InboxFactory(kind="webchat", name="Acme Support")
+    inbox.team.members.add(AgentFactory())
+    return inbox
+
+
+def _write(page, text: str) -> None:
+    page.get_by_label("Your message").fill(text)
+    page.get_by_role("button", name="Send").click()
+
+
+def _wait(page, predicate, message: str, timeout_ms: int = 20000):
+    """Poll while letting Playwright dispatch its events (route handlers run only inside its calls)."""
+    for _ in range(timeout_ms // 100):
+        if predicate():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+def _customer_messages() -> list[str]:
+    return list(Message.objects.filter(sender="customer").order_by("seq").values_list("body", flat=True))
+
+
+def _agent_reply(server, body: str) -> int:
+    """An agent answers through the REST API of the live server, as the inbox does."""
+    conversation = Conversation.objects.get()
+    agent = AgentFactory()
+    conversation.inbox.team.members.add(agent)
+    token = Token.objects.create(user=agent)
+    request = urllib.request.Request(
+        f"{server.url}/api/v1/conversations/{conversation.id}/messages/",
+        data=json.dumps({"body": body}).encode(),
+        headers={"Authorization": f"Token {token.key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+        return json.loads(response.read())["seq"]
+
+
+def test_a_visitor_who_left_sees_the_agents_reply_when_they_come_back(customer_page, live_server, inbox):
+    page = customer_page()
+    context = page.context
+    page.goto(f"/chat/{inbox.slug}/")
+    _write(page, "Is my order on its way?")
+    log = page.locator("#chat-log")
+    expect(log.locator(".chat-msg--customer[data-seq]")).to_have_count(1)
+    wait_for(lambda: _customer_messages() == ["Is my order on its way?"], message="the message to be stored")
+    page.close()
+
+    _agent_reply(live_server, "Yes, it left the warehouse this morning.")
+
+    page = context.new_page()
+    page.goto(f"/chat/{inbox.slug}/")
+    expect(page.locator("#chat-log")).to_contain_text("Is my order on its way?")
+    expect(page.locator("#chat-log .chat-msg--agent .chat-msg-body")).to_have_text(
+        "Yes, it left the warehouse this morning."
+    )
+    # Coming back and seeing it counts as reading it: the agent gets the receipt.
+    wait_for(lambda: Conversation.objects.get().customer_read_seq == Conversation.objects.get().last_seq)
+
+
+def test_a_cut_socket_loses_and_doubles_nothing(customer_page, live_server, inbox):
+    page = customer_page()
+    state = {"drop": False, "routes": 0}
+
+    def route(ws):
+        state["routes"] += 1
+        server = ws.connect_to_server()
+
+        def from_page(message):
+            if state["drop"] and '"type":"message"' in message:
+                # The frame never reaches the server and the connection dies: no ack will come.
+                state["drop"] = False
+                ws.close(code=4000, reason="cut")
+                return
+            server.send(message)
+
+        ws.on_message(from_page)
+        server.on_message(lambda message: ws.send(message))
+
+    page.route_web_socket("**/ws/chat/**", route)
+    page.goto(f"/chat/{inbox.slug}/")
+    _write(page, "first")
+    expect(page.locator("#chat-log .chat-msg--customer[data-seq]")).to_have_count(1)
+
+    state["drop"] = True
+    _write(page, "second")
+    _wait(page, lambda: state["routes"] >= 2, "the page to reconnect")
+    _agent_reply(live_server, "reply written while the socket was down")
+    _write(page, "third")
+
+    log = page.locator("#chat-log")
+    expect(log.locator(".chat-msg--customer[data-seq]")).to_have_count(3)
+    expect(log.locator(".chat-msg--agent .chat-msg-body")).to_have_text(["reply written while the socket was down"])
+    wait_for(lambda: len(_customer_messages()) == 3, message="three stored messages")
+    assert _customer_messages() == ["first", "second", "third"]
+    assert log.locator("li:not([data-seq])").count() == 0
+    # Each seq is on the page once, and in order.
+    seqs = [int(s) for s in log.locator("li[data-seq]").evaluate_all("nodes => nodes.map(n => n.dataset.seq)")]
+    assert seqs == sorted(set(seqs))
+
+
+def test_an_xss_payload_shows_as_text_and_links_are_safe(customer_page, live_server, inbox):
+    page = customer_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"/chat/{inbox.slug}/")
+    payload = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    _write(page, payload)
+    expect(page.locator("#chat-log .chat-msg--customer[data-seq] .chat-msg-body")).to_have_text(payload)
+    wait_for(lambda: _customer_messages() == [payload], message="the message to be stored")
+    _agent_reply(live_server, 'See https://example.com/help and javascript:alert(3) <b onmouseover="alert(4)">x</b>')
+    body = page.locator("#chat-log .chat-msg--agent .chat-msg-body")
+    expect(body).to_contain_text('<b onmouseover="alert(4)">x</b>')
+    link = body.locator("a")
+    expect(link).to_have_count(1)
+    expect(link).to_have_attribute("href", "https://example.com/help")
+    expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
+    assert page.locator("#chat-log img, #chat-log script, #chat-log b").count() == 0
+    assert dialogs == []
