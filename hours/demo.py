@@ -25,19 +25,24 @@ DEMO_TEXTS = {
 @transaction.atomic
 def demo_policy_create(*, name: str = DEMO_NAME, is_default: bool = True) -> BusinessHoursPolicy:
     """Mon–Fri 09:00–12:30 and 13:30–18:00 Europe/Berlin, closed on German public holidays.
-    Safe to run again: an existing policy of that name is returned unchanged."""
+    Safe to run again: an existing policy of that name keeps the hours it has."""
     policy, created = BusinessHoursPolicy.objects.get_or_create(
         name=name,
         defaults={"time_zone": "Europe/Berlin", "holiday_country": "DE", "default_language": "en"},
     )
-    if not created:
-        return policy
-    if is_default and not BusinessHoursPolicy.objects.filter(is_default=True).exists():
+    if created and is_default and not BusinessHoursPolicy.objects.filter(is_default=True).exists():
         policy.is_default = True
         policy.save(update_fields=["is_default"])
-    for weekday in range(5):
-        WeeklyWindow.objects.create(policy=policy, weekday=weekday, opens_at=time(9), closes_at=time(12, 30))
-        WeeklyWindow.objects.create(policy=policy, weekday=weekday, opens_at=time(13, 30), closes_at=time(18))
+    # A policy of that name without any hours (an older demo) would never open: give it the office's.
+    if not policy.windows.exists() and not policy.exceptions.exists():
+        for weekday in range(5):
+            WeeklyWindow.objects.create(policy=policy, weekday=weekday, opens_at=time(9), closes_at=time(12, 30))
+            WeeklyWindow.objects.create(policy=policy, weekday=weekday, opens_at=time(13, 30), closes_at=time(18))
+        if not policy.holiday_country:
+            policy.holiday_country = "DE"
+            policy.save(update_fields=["holiday_country"])
     for language, (closed, stepped) in DEMO_TEXTS.items():
-        AwayText.objects.create(policy=policy, language=language, closed_text=closed, stepped_away_text=stepped)
+        AwayText.objects.get_or_create(
+            policy=policy, language=language, defaults={"closed_text": closed, "stepped_away_text": stepped}
+        )
     return policy

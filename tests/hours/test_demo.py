@@ -27,3 +27,11 @@ def test_the_demo_policy_is_the_berlin_office_and_is_created_once():
         2026, 12, 28, 9, 0, tzinfo=BERLIN
     )
     assert sorted(policy.away_texts.values_list("language", flat=True)) == ["de", "en"]
+
+
+def test_an_older_demo_policy_without_hours_gets_the_office_hours():
+    old = BusinessHoursPolicy.objects.create(name="Berlin office", time_zone="Europe/Berlin", is_default=True)
+    policy = demo_policy_create()
+    assert policy.pk == old.pk
+    assert policy.windows.count() == 10
+    assert policy.holiday_country == "DE"

@@ -13,7 +13,7 @@ from conversations.models import CannedResponse, Conversation, Inbox, Label, Mes
 from conversations.services.messages import conversation_create, message_create
 from customers.models import ChannelIdentity, ContactPoint, CustomAttributeDefinition, Customer, CustomerStatus
 from helpdesk.models import Agent, Team
-from hours.models import BusinessHoursPolicy
+from hours.demo import demo_policy_create
 
 DEMO_PASSWORD = "helpdesk-demo"  # noqa: S105 - demo data only, printed by `make run`
 
@@ -67,9 +67,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        policy, _ = BusinessHoursPolicy.objects.get_or_create(
-            name="Berlin office", defaults={"time_zone": "Europe/Berlin", "is_default": True}
-        )
+        policy = demo_policy_create()
         teams = {}
         for slug, name in [("support", "Support"), ("sales", "Sales")]:
             teams[slug], _ = Team.objects.get_or_create(
