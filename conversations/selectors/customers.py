@@ -1,11 +1,13 @@
 """Reads about one customer across conversations: history, activity timeline, channels used, look-alike
 profiles, and the full export of everything held on them. Scoped to the agent who asks where it matters."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, Value
+from django.db.models.functions import Lower, Replace
 
 from conversations.models import Conversation, Event, Message
 from conversations.selectors.core import conversation_visible_list
 from customers.models import (
+    ChannelIdentity,
     ChannelKind,
     ContactPoint,
     Customer,
@@ -132,29 +134,57 @@ def _activity_text(activity: CustomerActivity) -> str:
 
 
 def customer_duplicate_list(*, customer: Customer) -> list[tuple[Customer, str]]:
-    """Other profiles sharing a verified e-mail or phone with this one, with the reason."""
-    verified = list(ContactPoint.objects.filter(customer=customer, verified=True).values_list("kind", "value"))
-    if not verified:
-        return []
-    match = Q()
-    for kind, value in verified:
-        match |= Q(kind=kind, value=value)
-    rows = (
-        ContactPoint.objects.filter(match, verified=True)
-        .exclude(customer=customer)
-        .filter(customer__erased_at__isnull=True)
-        .select_related("customer")
-        .order_by("customer_id")
+    """Other profiles holding one of this profile's verified e-mails or phones, with the reason."""
+    addresses = {
+        (kind, _bare(kind, value))
+        for kind, value in ContactPoint.objects.filter(customer=customer, verified=True).values_list("kind", "value")
+    }
+    for identity_kind, address in ChannelIdentity.objects.filter(
+        customer=customer, verified=True, kind__in=list(IDENTITY_CONTACT_KINDS)
+    ).values_list("kind", "address"):
+        kind = IDENTITY_CONTACT_KINDS[identity_kind]
+        addresses.add((kind, _bare(kind, address)))
+    found: dict[int, str] = {}
+    for kind, bare in sorted(addresses):
+        reason = CustomerMerge.Reason.VERIFIED_EMAIL if kind == "email" else CustomerMerge.Reason.VERIFIED_PHONE
+        for other_id in _verified_holders(kind, bare) - {customer.id}:
+            found.setdefault(other_id, reason)
+    others = Customer.objects.in_bulk(list(found))
+    return [(others[pk], found[pk]) for pk in sorted(others)]
+
+
+# Channel identities that prove an address: a WhatsApp number (the channel verified it), a signed-in e-mail.
+IDENTITY_CONTACT_KINDS = {"whatsapp": "phone", "email": "email"}
+
+
+def _bare(kind: str, value: str) -> str:
+    """One spelling per address: WhatsApp writes numbers without the leading +."""
+    return value.lstrip("+") if kind == "phone" else value.lower()
+
+
+def _verified_holders(kind: str, bare: str) -> set[int]:
+    """Profiles (not erased) holding this verified address, as a contact or as a verified channel identity."""
+    spellings = {bare, f"+{bare}"} if kind == "phone" else {bare}
+    identity_kinds = [k for k, v in IDENTITY_CONTACT_KINDS.items() if v == kind]
+    holders = set(
+        ContactPoint.objects.filter(
+            kind=kind, value__in=spellings, verified=True, customer__erased_at__isnull=True
+        ).values_list("customer_id", flat=True)
     )
-    found: dict[int, tuple[Customer, str]] = {}
-    for row in rows:
-        reason = CustomerMerge.Reason.VERIFIED_EMAIL if row.kind == "email" else CustomerMerge.Reason.VERIFIED_PHONE
-        found.setdefault(row.customer_id, (row.customer, reason))
-    return list(found.values())
+    holders |= set(
+        ChannelIdentity.objects.filter(
+            kind__in=identity_kinds, address__in=spellings, verified=True, customer__erased_at__isnull=True
+        ).values_list("customer_id", flat=True)
+    )
+    return holders
 
 
 def verified_duplicate_groups(*, limit: int = 100) -> list[tuple[str, list[int]]]:
-    """Sets of profiles sharing one verified e-mail or phone: [(reason, [customer ids, oldest first])]."""
+    """Sets of profiles sharing one verified e-mail or phone: [(reason, [customer ids, oldest first])].
+
+    Two profiles match when both hold the address verified, as a contact point or as a channel identity
+    (a WhatsApp number on one, a verified phone contact on the other)."""
+    candidates: set[tuple[str, str]] = set()
     shared = (
         ContactPoint.objects.filter(verified=True, customer__erased_at__isnull=True)
         .values("kind", "value")
@@ -162,17 +192,28 @@ def verified_duplicate_groups(*, limit: int = 100) -> list[tuple[str, list[int]]
         .filter(n__gt=1)
         .order_by("kind", "value")[:limit]
     )
-    groups = []
-    for row in shared:
-        ids = sorted(
-            set(
-                ContactPoint.objects.filter(kind=row["kind"], value=row["value"], verified=True).values_list(
-                    "customer_id", flat=True
-                )
-            )
+    candidates |= {(row["kind"], _bare(row["kind"], row["value"])) for row in shared}
+    # A verified contact whose address is also another profile's verified channel identity.
+    for identity_kind, kind in IDENTITY_CONTACT_KINDS.items():
+        if kind == "phone":
+            bare_value = Replace(OuterRef("value"), Value("+"), Value(""))
+        else:
+            bare_value = Lower(OuterRef("value"))
+        elsewhere = ChannelIdentity.objects.filter(
+            kind=identity_kind, verified=True, address=bare_value, customer__erased_at__isnull=True
+        ).exclude(customer_id=OuterRef("customer_id"))
+        rows = (
+            ContactPoint.objects.filter(kind=kind, verified=True, customer__erased_at__isnull=True)
+            .filter(Exists(elsewhere))
+            .values_list("value", flat=True)[:limit]
         )
-        reason = CustomerMerge.Reason.VERIFIED_EMAIL if row["kind"] == "email" else CustomerMerge.Reason.VERIFIED_PHONE
-        groups.append((reason, ids))
+        candidates |= {(kind, _bare(kind, value)) for value in rows}
+    groups = []
+    for kind, bare in sorted(candidates)[:limit]:
+        ids = sorted(_verified_holders(kind, bare))
+        if len(ids) > 1:
+            reason = CustomerMerge.Reason.VERIFIED_EMAIL if kind == "email" else CustomerMerge.Reason.VERIFIED_PHONE
+            groups.append((reason, ids))
     return groups
 
 

@@ -87,3 +87,35 @@ def test_an_agent_merges_through_the_api(api_client, agent):
     again = api_client.post(f"/api/v1/customers/{target.id}/merge/", {"source_id": source.id}, format="json")
     assert again.status_code == 404
     assert again.json()["error"]["code"] == "not_found"
+
+
+def test_a_whatsapp_number_matches_a_verified_phone_written_with_a_plus():
+    from conversations.selectors.customers import customer_duplicate_list
+
+    from_whatsapp = CustomerFactory(name="", email="")
+    ChannelIdentityFactory(customer=from_whatsapp, kind="whatsapp", address="4915112345678", verified=True)
+    ConversationFactory(customer=from_whatsapp)
+    signed_up = CustomerFactory(name="Mia")
+    ContactPointFactory(customer=signed_up, kind="phone", value="+4915112345678", verified=True)
+    unverified = CustomerFactory()
+    ContactPointFactory(customer=unverified, kind="phone", value="+4915112345678", verified=False)
+
+    assert customer_duplicate_list(customer=signed_up) == [(from_whatsapp, CustomerMerge.Reason.VERIFIED_PHONE)]
+    [audit] = customer_merge_verified_duplicates()
+    assert (audit.target_id, audit.source_id) == (from_whatsapp.id, signed_up.id), "the oldest profile survives"
+    assert audit.reason == CustomerMerge.Reason.VERIFIED_PHONE
+    survivor = Customer.objects.get(pk=from_whatsapp.id)
+    assert survivor.name == "Mia"
+    assert ContactPoint.objects.filter(customer=survivor, value="+4915112345678", verified=True).exists()
+    assert Customer.objects.filter(pk=unverified.pk).exists()
+
+
+def test_the_merge_sweep_task_merges_what_matches(django_assert_max_num_queries):
+    from conversations.customer_tasks import customer_merge_sweep
+
+    first, second = CustomerFactory(), CustomerFactory()
+    ContactPointFactory(customer=first, value="same@example.com", verified=True)
+    ContactPointFactory(customer=second, value="Same@Example.com".lower(), verified=True)
+    assert customer_merge_sweep.delay().get() == 1
+    with django_assert_max_num_queries(6):
+        assert customer_merge_sweep.delay().get() == 0
