@@ -125,7 +125,8 @@ class ChatConsumer(FrameConsumer):
             raise FrameError(exc.code, exc.message) from None
 
     def frame_typing(self, content):
-        chat_services.chat_typing(conversation=self._conversation(content), active=bool(content.get("active", True)))
+        active = content.get("is_typing", content.get("active", True))
+        chat_services.chat_typing(conversation=self._conversation(content), active=bool(active))
 
     def frame_read(self, content):
         seq = content.get("seq")

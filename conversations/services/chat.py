@@ -210,5 +210,6 @@ def chat_typing(*, conversation: Conversation, active: bool) -> None:
     audience = realtime.event_audience(
         SimpleNamespace(agent_id=None, team_id=conversation.team_id, assignee_id=conversation.assignee_id)
     )
-    frame = {"type": "typing", "by": "customer", "conversation_id": conversation.id, "active": bool(active)}
+    # Its own type: agents' "typing" frames name an agent, and the inbox keys on that.
+    frame = {"type": "customer.typing", "conversation_id": conversation.id, "is_typing": bool(active)}
     realtime.broadcast_to_agents(audience, frame)

@@ -279,8 +279,8 @@ function onFrame(frame) {
     case "typing":
       if (frame.by === "agent" && active && (!frame.conversation_id || frame.conversation_id === active.id)) {
         hideAgentTyping();
-        if (frame.active !== false) {
-          $("chat-typing").textContent = `${(frame.author && frame.author.name) || "Someone"} is typing…`;
+        if (frame.is_typing !== false && frame.active !== false) {
+          $("chat-typing").textContent = `${(frame.author && frame.author.name) || boot.inbox.name} is typing…`;
           agentTypingTimer = setTimeout(hideAgentTyping, 8000);
         }
       }
@@ -332,7 +332,7 @@ const socket = new ChatSocket(boot.urls.socket, {
 
 function sendTyping(activeNow) {
   if (!active) return;
-  socket.send({ type: "typing", conversation_id: active.id, active: activeNow });
+  socket.send({ type: "typing", conversation_id: active.id, is_typing: activeNow });
 }
 
 input.addEventListener("input", () => {

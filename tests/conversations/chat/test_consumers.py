@@ -115,16 +115,15 @@ async def test_customer_typing_reaches_the_conversations_agents():
     await communicator.receive_json_from(timeout=5)
     await communicator.send_json_to({"type": "message", "client_id": "c-1", "body": "hi"})
     ack = await _until(communicator, "ack")
-    await communicator.send_json_to({"type": "typing", "conversation_id": ack["conversation"]["id"], "active": True})
+    await communicator.send_json_to({"type": "typing", "conversation_id": ack["conversation"]["id"], "is_typing": True})
     while True:
         received = await asyncio.wait_for(layer.receive(listener), timeout=5)
-        if received["frame"].get("type") == "typing":
+        if received["frame"].get("type") == "customer.typing":
             break
     assert received["frame"] == {
-        "type": "typing",
-        "by": "customer",
+        "type": "customer.typing",
         "conversation_id": ack["conversation"]["id"],
-        "active": True,
+        "is_typing": True,
     }
     await layer.group_discard(realtime.team_group(inbox.team_id), listener)
     await communicator.disconnect()
