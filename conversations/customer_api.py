@@ -44,6 +44,7 @@ class TimelineEntrySerializer(serializers.Serializer):
 
 class CustomerHistoryApi(APIView):
     @extend_schema(
+        operation_id="customers_history",
         responses=inline_serializer(
             "CustomerHistory",
             {
@@ -53,7 +54,7 @@ class CustomerHistoryApi(APIView):
                 "hidden_conversations": serializers.IntegerField(),
                 "timeline": TimelineEntrySerializer(many=True),
             },
-        )
+        ),
     )
     def get(self, request, customer_id: int):
         customer = customer_or_404(customer_id)
@@ -79,7 +80,7 @@ class MergeInSerializer(serializers.Serializer):
 class CustomerMergeApi(APIView):
     """An agent decides two profiles are one person: the other profile is merged into this one."""
 
-    @extend_schema(request=MergeInSerializer, responses=CustomerDetailSerializer)
+    @extend_schema(operation_id="customers_merge", request=MergeInSerializer, responses=CustomerDetailSerializer)
     def post(self, request, customer_id: int):
         target = customer_or_404(customer_id)
         data = MergeInSerializer(data=request.data)

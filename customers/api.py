@@ -125,6 +125,7 @@ def customer_or_404(customer_id: int) -> Customer:
 
 class CustomerListApi(APIView):
     @extend_schema(
+        operation_id="customers_list",
         parameters=[
             OpenApiParameter("q", str, description="Search name, e-mails, phones, company, external id."),
             OpenApiParameter("status", str),
@@ -156,11 +157,13 @@ class CustomerListApi(APIView):
 
 
 class CustomerDetailApi(APIView):
-    @extend_schema(responses=CustomerDetailSerializer)
+    @extend_schema(operation_id="customers_retrieve", responses=CustomerDetailSerializer)
     def get(self, request, customer_id: int):
         return Response(CustomerDetailSerializer(customer_or_404(customer_id)).data)
 
-    @extend_schema(request=CustomerUpdateSerializer, responses=CustomerDetailSerializer)
+    @extend_schema(
+        operation_id="customers_update", request=CustomerUpdateSerializer, responses=CustomerDetailSerializer
+    )
     def patch(self, request, customer_id: int):
         customer = customer_or_404(customer_id)
         data = request.data.dict() if hasattr(request.data, "dict") else request.data
@@ -169,7 +172,7 @@ class CustomerDetailApi(APIView):
 
 
 class CustomerNoteApi(APIView):
-    @extend_schema(request=NoteSerializer, responses={201: NoteSerializer})
+    @extend_schema(operation_id="customers_notes_create", request=NoteSerializer, responses={201: NoteSerializer})
     def post(self, request, customer_id: int):
         customer = customer_or_404(customer_id)
         note = services.customer_note_add(customer=customer, author=request.user, body=request.data.get("body", ""))
