@@ -91,7 +91,7 @@ class BaselineDriver:
             task.cancel()
         await clients.ws_close_all(self.customers + self.watchers)
 
-    def check_database(self, client_ids) -> dict:
+    def check_database(self, client_ids, acked_ids) -> dict:
         return {"checked": False, "why": "the baseline stores nothing"}
 
 
@@ -111,8 +111,9 @@ class AppAgentWatchers:
                 message = (frame.get("data") or {}).get("message") or {}
                 self.tracker_ref[0].receive(index, message.get("client_id"), loop.time())
 
-    def check_database(self, client_ids) -> dict:
-        """Every message acked exactly once in the log, and every conversation's seqs gapless."""
+    def check_database(self, client_ids, acked_ids) -> dict:
+        """Every acked message exactly once in the log, and every conversation's seqs gapless. A message
+        never acked (still queued when the run stopped) may be missing: a real client resends it."""
         from django.db.models import Count, Max
 
         from conversations.models import Conversation, Message
@@ -125,6 +126,7 @@ class AppAgentWatchers:
         )
         wanted = set(client_ids)
         missing = len(wanted - set(found))
+        acked_but_missing = len(set(acked_ids) - set(found))
         duplicates = sum(n - 1 for cid, n in found.items() if n > 1)
         gaps = 0
         stats = Message.objects.filter(conversation_id__in=conv_ids).values("conversation_id")
@@ -133,7 +135,8 @@ class AppAgentWatchers:
         for row in stats:
             if row["n"] != row["top"] or last.get(row["conversation_id"]) != row["top"]:
                 gaps += 1
-        return {"checked": True, "messages": len(wanted), "missing": missing, "duplicates": duplicates,
+        return {"checked": True, "messages": len(wanted), "missing": missing, "acked_but_missing": acked_but_missing,
+                "acked": len(set(acked_ids)), "duplicates": duplicates,
                 "conversations_with_gaps": gaps}  # fmt: skip
 
 
@@ -293,22 +296,23 @@ async def run_step(driver, tracker_ref, *, rate: float, seconds: float, customer
         and max(p99s) <= P99_GOAL_S * 1000
         and result["throughput"] >= 0.95 * rate
     )
-    return result, list(tracker.sent)
+    return result, list(tracker.sent), list(tracker.acked)
 
 
 async def run_rising(driver, *, rates, seconds, customers, watchers, drain, log) -> dict:
     tracker_ref = [Tracker(watchers)]
     await driver.start(tracker_ref)
-    steps, all_ids = [], []
+    steps, all_ids, acked_ids = [], [], []
     try:
         # A short warm-up so connection set-up and first-import costs are not in the first step.
         await run_step(driver, tracker_ref, rate=min(rates[0], 20), seconds=1, customers=customers,
                        watchers=watchers, drain=drain)  # fmt: skip
         for rate in rates:
-            step, ids = await run_step(
+            step, ids, acked = await run_step(
                 driver, tracker_ref, rate=rate, seconds=seconds, customers=customers, watchers=watchers, drain=drain
             )
             all_ids += ids
+            acked_ids += acked
             steps.append(step)
             log(
                 f"  {driver.label:<24} {rate:>7.0f}/s offered {step['offered_rate']:>7.1f}/s "
@@ -324,14 +328,15 @@ async def run_rising(driver, *, rates, seconds, customers, watchers, drain, log)
         half = None
         if best is not None:
             half_rate = max(1.0, best["throughput"] / 2)
-            half, ids = await run_step(
+            half, ids, acked = await run_step(
                 driver, tracker_ref, rate=half_rate, seconds=seconds, customers=customers, watchers=watchers,
                 drain=drain,
             )  # fmt: skip
             all_ids += ids
+            acked_ids += acked
     finally:
         await driver.stop()
-    db = await sync_to_async(driver.check_database)(all_ids)
+    db = await sync_to_async(driver.check_database)(all_ids, acked_ids)
     return {
         "driver": driver.label,
         "steps": steps,

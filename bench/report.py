@@ -28,8 +28,8 @@ def table(results: dict) -> str:
             rows.append((f"chat {side}", "agent p50/p95/p99 at max", _p(best.get("agent_receive")), ""))
             db = r["database_check"]
             if db.get("checked"):
-                rows.append((f"chat {side}", "db missing/dup/gaps",
-                             f"{db['missing']}/{db['duplicates']}/{db['conversations_with_gaps']}", ""))  # fmt: skip
+                rows.append((f"chat {side}", "db acked-lost/unacked-unstored/dup/gaps",
+                             f"{db.get('acked_but_missing', '-')}/{db['missing']}/{db['duplicates']}/{db['conversations_with_gaps']}", ""))  # fmt: skip
         half = chat["app"]["at_half_max"]
         if half:
             rows.append(("chat app", "ack/agent p99 at half max", f"{_fmt(half['ack']['p99_ms'])}/{_fmt(half['agent_receive']['p99_ms'])} ms",
