@@ -4,9 +4,11 @@ validation that says what is wrong and how to fix it."""
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from hours import engine
 from hours.models import AwayText, BusinessHoursPolicy, DateException, WeeklyWindow
+from hours.snapshot import PREFETCH, policy_snapshot
 
 
 def _live_rows(formset):
@@ -71,12 +73,42 @@ class AwayTextInline(admin.StackedInline):
 
 @admin.register(BusinessHoursPolicy)
 class BusinessHoursPolicyAdmin(admin.ModelAdmin):
-    list_display = ["name", "time_zone", "holiday_country", "is_default", "away"]
+    list_display = ["name", "time_zone", "holiday_country", "is_default", "away", "status_now"]
     list_filter = ["away", "is_default"]
     search_fields = ["name"]
     inlines = [WeeklyWindowInline, DateExceptionInline, AwayTextInline]
+    readonly_fields = ["status_now", "upcoming_holidays"]
     fieldsets = [
-        (None, {"fields": ["name", "time_zone", "is_default"]}),
-        ("Public holidays", {"fields": ["holiday_country", "holiday_subdivision"]}),
+        (None, {"fields": ["name", "time_zone", "is_default", "status_now"]}),
+        ("Public holidays", {"fields": ["holiday_country", "holiday_subdivision", "upcoming_holidays"]}),
         ("Away", {"fields": ["away", "away_until", "default_language"]}),
     ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(*PREFETCH)
+
+    @admin.display(description="Now")
+    def status_now(self, policy: BusinessHoursPolicy) -> str:
+        if policy.pk is None:
+            return "—"
+        snapshot = policy_snapshot(policy)
+        now = timezone.now()
+        if engine.is_open(snapshot, now):
+            closes = engine.next_close(snapshot, now)
+            until = f" until {closes.astimezone(snapshot.zone):%a %H:%M}" if closes else ""
+            return f"Open{until}" + (" (switched to away)" if policy.away_switched_on(now) else "")
+        opens = engine.next_open(snapshot, now)
+        return f"Closed until {opens.astimezone(snapshot.zone):%a %d %b %H:%M}" if opens else "Never opens"
+
+    @admin.display(description="Next public holidays")
+    def upcoming_holidays(self, policy: BusinessHoursPolicy) -> str:
+        if not policy.holiday_country:
+            return "Public holidays are ignored."
+        today = timezone.now().date()
+        found = []
+        for year in (today.year, today.year + 1):
+            for day in sorted(engine.holiday_dates(policy.holiday_country, policy.holiday_subdivision, year)):
+                if day >= today and len(found) < 5:
+                    name = engine.holiday_name(policy.holiday_country, policy.holiday_subdivision, day)
+                    found.append(f"{day:%a %d %b %Y} ({name})")
+        return "; ".join(found) or "None ahead (check the country and subdivision)."

@@ -73,24 +73,30 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-@functools.lru_cache(maxsize=256)
-def _holiday_dates(country: str, subdivision: str, year: int) -> frozenset[date]:
+def _calendar(country: str, subdivision: str, year: int):
     import holidays
 
-    return frozenset(holidays.country_holidays(country, subdiv=subdivision or None, years=year).keys())
+    try:
+        return holidays.country_holidays(country, subdiv=subdivision or None, years=year)
+    except (NotImplementedError, AttributeError, KeyError):
+        # The admin refuses unknown codes; one that slipped in some other way means no holidays, not a crash.
+        return {}
+
+
+@functools.lru_cache(maxsize=256)
+def holiday_dates(country: str, subdivision: str, year: int) -> frozenset[date]:
+    return frozenset(_calendar(country, subdivision, year).keys())
 
 
 def holiday_name(country: str, subdivision: str, day: date) -> str | None:
-    import holidays
-
-    return holidays.country_holidays(country, subdiv=subdivision or None, years=day.year).get(day)
+    return _calendar(country, subdivision, day.year).get(day)
 
 
 def windows_on(policy: Policy, day: date) -> tuple[Window, ...]:
     """The windows that start on a local date, after exceptions and holidays."""
     if day in policy.exceptions:
         return policy.exceptions[day]
-    if policy.holiday_country and day in _holiday_dates(policy.holiday_country, policy.holiday_subdivision, day.year):
+    if policy.holiday_country and day in holiday_dates(policy.holiday_country, policy.holiday_subdivision, day.year):
         return ()
     return policy.weekly[day.weekday()]
 
@@ -177,6 +183,18 @@ def next_open(policy: Policy, at: datetime) -> datetime | None:
     return None
 
 
+_WHOLE_DAY = Window(time(0), time(0))
+
+
+def _around_the_clock(policy: Policy, day: date) -> bool:
+    """Open every day all day with nothing ahead that could close it: no need to walk the horizon."""
+    return (
+        not policy.holiday_country
+        and all(_WHOLE_DAY in windows for windows in policy.weekly)
+        and not any(d >= day - timedelta(days=2) for d in policy.exceptions)
+    )
+
+
 def next_close(policy: Policy, at: datetime) -> datetime | None:
     """The first instant at or after ``at`` when the policy closes (after it next opens, if closed now);
     None when it never opens, or stays open past the engine's horizon (open around the clock)."""
@@ -184,6 +202,8 @@ def next_close(policy: Policy, at: datetime) -> datetime | None:
     if opens is None:
         return None
     day = _local_date(policy, opens)
+    if _around_the_clock(policy, day):
+        return None
     last = _last_day(policy, day)
     horizon = datetime.combine(last, time(0), tzinfo=policy.zone).astimezone(UTC)
     for _start, stop in _merged(policy, day - timedelta(days=2), last):

@@ -83,3 +83,13 @@ def test_there_is_only_one_default_policy(admin_client):
     response = admin_client.post("/admin/hours/businesshourspolicy/add/", form_data(is_default="on"))
     assert response.status_code == 200
     assert "is already the default policy" in response.content.decode()
+
+
+def test_the_change_page_shows_the_status_now_and_the_next_holidays(admin_client):
+    admin_client.post("/admin/hours/businesshourspolicy/add/", form_data())
+    policy = BusinessHoursPolicy.objects.get(name="Berlin")
+    page = admin_client.get(f"/admin/hours/businesshourspolicy/{policy.pk}/change/").content.decode()
+    assert "Closed until" in page or "Open" in page
+    assert "Christmas" in page or "Weihnacht" in page or "New Year" in page or "Neujahr" in page
+    listing = admin_client.get("/admin/hours/businesshourspolicy/").content.decode()
+    assert "Berlin" in listing

@@ -235,3 +235,15 @@ def test_business_time_is_additive_over_a_split_point(policy, start, first, seco
         engine.business_seconds_between(policy, start, middle) + engine.business_seconds_between(policy, middle, end)
     )
     assert timedelta(0) <= whole <= end - start
+
+
+def test_an_around_the_clock_policy_closes_for_a_closed_date_ahead():
+    policy = Policy(time_zone="Europe/Berlin", weekly=always.weekly, exceptions={date(2026, 6, 3): ()})
+    assert engine.next_close(policy, local(BERLIN, 2026, 6, 1, 12)) == local(BERLIN, 2026, 6, 3)
+    assert engine.next_close(policy, local(BERLIN, 2026, 6, 4, 12)) is None
+    assert engine.next_open(policy, local(BERLIN, 2026, 6, 3, 12)) == local(BERLIN, 2026, 6, 4)
+
+
+def test_an_unknown_holiday_country_means_no_holidays_rather_than_a_crash():
+    policy = Policy(time_zone="Europe/Berlin", weekly=berlin.weekly, holiday_country="XX")
+    assert engine.next_open(policy, local(BERLIN, 2026, 12, 24, 19)) == utc(2026, 12, 25, 8)
