@@ -51,13 +51,18 @@ DEFAULT_TEXTS = {
 }
 
 
-def away_reply_key(*, conversation_id: int, availability: Availability) -> str:
-    """The closed (or away) period this reply belongs to, so there is one reply per period."""
+def away_reply_key(*, conversation_id: int, availability: Availability, now: datetime | None = None) -> str:
+    """The closed (or away) period this reply belongs to, so there is one reply per period.
+
+    A closed period is named by the instant it ends. Stepping away happens within a business window, named
+    by the instant that window ends; a window that never ends (open around the clock) by the day, so such
+    a team still says it stepped away once a day rather than once ever."""
     if availability.state == "closed":
         period = availability.next_open.isoformat() if availability.next_open else "never"
         return f"away:{conversation_id}:{period}"
-    period = availability.next_close.isoformat() if availability.next_close else "open-ended"
-    return f"away:{conversation_id}:stepped:{period}"
+    if availability.next_close is not None:
+        return f"away:{conversation_id}:stepped:{availability.next_close.isoformat()}"
+    return f"away:{conversation_id}:stepped:day-{(now or timezone.now()).date().isoformat()}"
 
 
 def customer_preferences(conversation: Conversation) -> tuple[str | None, str | None]:
@@ -110,7 +115,7 @@ def _queue_away_reply(conversation: Conversation, message: Message) -> None:
         return
     outbox_add(
         kind=AWAY_REPLY,
-        key=away_reply_key(conversation_id=conversation.pk, availability=availability),
+        key=away_reply_key(conversation_id=conversation.pk, availability=availability, now=now),
         conversation=conversation,
         message=message,
         payload={"state": availability.state, "written_at": now.isoformat()},

@@ -243,3 +243,15 @@ def test_the_customer_message_and_the_intent_commit_together(clock, django_captu
             raise RuntimeError("the inbound request failed after writing")
     assert not OutboxItem.objects.filter(kind=AWAY_REPLY).exists()
     assert Conversation.objects.get(pk=conversation.pk).last_seq == 0
+
+
+def test_a_team_open_around_the_clock_says_it_stepped_away_once_a_day(clock, django_capture_on_commit_callbacks):
+    clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=BERLIN))
+    conversation, _ = conversation_for(always_open(), online=False)
+    customer_writes(conversation, capture=django_capture_on_commit_callbacks)
+    clock.set(datetime(2026, 11, 25, 15, 0, tzinfo=BERLIN))
+    customer_writes(conversation, "later that day", capture=django_capture_on_commit_callbacks)
+    assert len(away_replies(conversation)) == 1
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=BERLIN))
+    customer_writes(conversation, "next day", capture=django_capture_on_commit_callbacks)
+    assert len(away_replies(conversation)) == 2
