@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from customers import enrichment as providers
@@ -338,13 +338,6 @@ def customer_note_add(*, customer: Customer, author, body: str) -> CustomerNote:
     if len(body) > NOTE_MAX:
         raise ValidationError({"body": [f"A note can be at most {NOTE_MAX} characters long."]})
     return CustomerNote.objects.create(customer=customer, author=author, body=body)
-
-
-def customer_seen(*, customer: Customer, when: dt.datetime | None = None) -> None:
-    when = when or timezone.now()
-    Customer.objects.filter(pk=customer.pk).filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=when)).update(
-        last_seen_at=when
-    )
 
 
 # --- Enrichment ----------------------------------------------------------------------------------

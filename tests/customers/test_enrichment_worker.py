@@ -18,7 +18,9 @@ def worker_and_provider(settings):
     from helpdesk.celery import app
 
     fake = FakeProvider()
-    fake.answer((429, {"Retry-After": "1"}, b'{"error": {"type": "rate_limit"}}'), (200, {}, json.dumps(PERSON).encode()))
+    fake.answer(
+        (429, {"Retry-After": "1"}, b'{"error": {"type": "rate_limit"}}'), (200, {}, json.dumps(PERSON).encode())
+    )
     settings.ENRICHMENT_BASE_URL = fake.url
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.task_always_eager = False
