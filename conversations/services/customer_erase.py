@@ -4,7 +4,7 @@ their addresses are removed; counts, timings and statuses stay so reports still 
 from django.db import transaction
 from django.utils import timezone
 
-from conversations.models import Conversation, Event, Message, OutboxItem
+from conversations.models import Conversation, Event, Message, OutboxItem, Visitor
 from customers.models import (
     ChannelIdentity,
     ContactPoint,
@@ -51,6 +51,8 @@ def customer_erase(*, customer: Customer, actor=None) -> dict:
         )
         removed = {
             "identities": ChannelIdentity.objects.filter(customer=customer).delete()[0],
+            # Chat sessions would let a browser reopen the erased history.
+            "chat_sessions": Visitor.objects.filter(customer=customer).delete()[0],
             "contacts": ContactPoint.objects.filter(customer=customer).delete()[0],
             "notes": CustomerNote.objects.filter(customer=customer).delete()[0],
             "enrichments": Enrichment.objects.filter(customer=customer).delete()[0],

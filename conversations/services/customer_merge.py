@@ -18,6 +18,8 @@ from customers.models import (
 )
 from helpdesk.errors import ApplicationError
 
+# Moved one by one above, with their own rules; every other relation to a customer moves wholesale.
+HANDLED = (Conversation, ChannelIdentity, ContactPoint, CustomerNote, CustomerActivity, Enrichment)
 FILL_FIELDS = ("name", "email", "phone", "avatar_url", "locale", "time_zone", "location", "company", "external_id")
 
 
@@ -75,6 +77,16 @@ def customer_merge(
         Enrichment.objects.filter(customer=source, email__in=target_emails).delete()
         Enrichment.objects.filter(customer=source).update(customer=target)
 
+        # Rows other features keep per customer (chat sessions today, whatever comes later) follow the person
+        # instead of being deleted with the merged-away profile.
+        others = {}
+        for relation in Customer._meta.related_objects:
+            if relation.one_to_many and relation.related_model not in HANDLED:
+                field = relation.field.name
+                count = relation.related_model.objects.filter(**{field: source}).update(**{field: target})
+                if count:
+                    others[relation.related_model._meta.label] = count
+
         filled = [name for name in FILL_FIELDS if not getattr(target, name) and getattr(source, name)]
         for name in filled:
             setattr(target, name, getattr(source, name))
@@ -94,6 +106,7 @@ def customer_merge(
             "contacts": moved_contacts,
             "notes": note_count,
             "filled_fields": filled,
+            "other": others,
         }
         audit = CustomerMerge.objects.create(
             target=target,

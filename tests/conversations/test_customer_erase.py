@@ -60,6 +60,21 @@ def test_it_anonymises_the_profile_and_keeps_aggregate_figures(history):
     assert str(customer) == f"Erased customer #{customer.id}"
 
 
+def test_it_ends_the_customers_chat_sessions(history):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from conversations.models import Visitor
+
+    customer, conversation = history
+    Visitor.objects.create(
+        key="v" * 40, inbox=conversation.inbox, customer=customer, expires_at=timezone.now() + timedelta(days=1)
+    )
+    assert customer_erase(customer=customer)["chat_sessions"] == 1
+    assert not Visitor.objects.filter(customer=customer).exists()
+
+
 def test_erasing_twice_changes_nothing_more(history):
     customer, _ = history
     customer_erase(customer=customer)

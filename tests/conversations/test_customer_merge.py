@@ -119,3 +119,23 @@ def test_the_merge_sweep_task_merges_what_matches(django_assert_max_num_queries)
     assert customer_merge_sweep.delay().get() == 1
     with django_assert_max_num_queries(6):
         assert customer_merge_sweep.delay().get() == 0
+
+
+def test_chat_sessions_and_earlier_merge_audits_follow_the_person():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from conversations.models import Visitor
+    from tests.factories import InboxFactory
+
+    target, source, older = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    earlier = customer_merge(target=source, source=older)
+    session = Visitor.objects.create(
+        key="k" * 40, inbox=InboxFactory(), customer=source, expires_at=timezone.now() + timedelta(days=1)
+    )
+    audit = customer_merge(target=target, source=source)
+    assert Visitor.objects.get(pk=session.pk).customer_id == target.id, "the browser keeps its chat"
+    assert audit.moved["other"] == {"conversations.Visitor": 1, "customers.CustomerMerge": 1}
+    earlier.refresh_from_db()
+    assert earlier.target_id == target.id
