@@ -108,13 +108,20 @@ def _set_visitor_cookie(response: HttpResponse, inbox: Inbox, visitor) -> None:
     )
 
 
+def _current_visitor(request: HttpRequest, inbox: Inbox):
+    try:
+        return identity.visitor_from_cookie(inbox=inbox, value=request.COOKIES.get(identity.cookie_name(inbox)))
+    except identity.IdentityError:
+        return None
+
+
 @require_GET
 @ensure_csrf_cookie
 @xframe_options_exempt
 def chat_page(request: HttpRequest, inbox_slug: str) -> HttpResponse:
     inbox = _inbox(inbox_slug)
     notice = ""
-    visitor = None
+    token_is_new = False
     token = request.GET.get("identity")
     if token:
         try:
@@ -125,7 +132,11 @@ def chat_page(request: HttpRequest, inbox_slug: str) -> HttpResponse:
             )
             response["Content-Security-Policy"] = _csp(inbox, request)
             return response
-        visitor = identity.visitor_for_verified(inbox=inbox, identity=verified)
+        visitor = _current_visitor(request, inbox)
+        # A site that passes the token on every page view keeps one session per browser, not one per view.
+        if visitor is None or not visitor.verified or visitor.customer.external_id != verified.external_id:
+            visitor = identity.visitor_for_verified(inbox=inbox, identity=verified)
+            token_is_new = True
     else:
         cookie = request.COOKIES.get(identity.cookie_name(inbox))
         try:
@@ -160,7 +171,7 @@ def chat_page(request: HttpRequest, inbox_slug: str) -> HttpResponse:
     )
     response["Content-Security-Policy"] = _csp(inbox, request)
     response["Cache-Control"] = "no-store"
-    if visitor is not None and (token or notice or identity.cookie_name(inbox) not in request.COOKIES):
+    if (token and token_is_new) or notice or identity.cookie_name(inbox) not in request.COOKIES:
         _set_visitor_cookie(response, inbox, visitor)
     return response
 

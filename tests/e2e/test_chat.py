@@ -144,3 +144,54 @@ def test_an_xss_payload_shows_as_text_and_links_are_safe(customer_page, live_ser
     expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
     assert page.locator("#chat-log img, #chat-log script, #chat-log b").count() == 0
     assert dialogs == []
+
+
+class HostSite:
+    """A company's own site on another origin, with the embed snippet in its page."""
+
+    def __init__(self, snippet: str):
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        from tests.services import free_port
+
+        page = f"<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>{snippet}</body></html>"
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = page.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", free_port()), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_the_embed_snippet_opens_the_chat_on_a_companys_own_site(customer_page, live_server, inbox):
+    site = HostSite(f'<script src="{live_server.url}/static/embed.js" data-inbox="{inbox.slug}" defer></script>')
+    try:
+        inbox.settings = {"embed_origins": [site.origin]}
+        inbox.save()
+        page = customer_page()
+        page.goto(site.origin + "/products/42")
+        page.get_by_role("button", name="Chat with us").click()
+        frame = page.frame_locator("iframe[title=Chat]")
+        frame.get_by_label("Your message").fill("Do you ship to Norway?")
+        frame.get_by_role("button", name="Send").click()
+        expect(frame.locator(".chat-msg--customer[data-seq]")).to_have_count(1)
+        wait_for(lambda: _customer_messages() == ["Do you ship to Norway?"], message="the message to be stored")
+        conversation = Conversation.objects.get()
+        assert conversation.context["page_url"] == site.origin + "/products/42"
+        assert conversation.context["user_agent"]
+    finally:
+        site.close()

@@ -85,6 +85,17 @@ def test_a_verified_identity_continues_the_conversation_on_another_device(inbox)
     assert [m["body"] for m in listed] == ["from my phone"]
 
 
+def test_a_verified_identity_passed_on_every_page_view_keeps_one_session(inbox):
+    from conversations.models import Visitor
+
+    browser = ChatClient(inbox)
+    for _ in range(3):
+        browser.open(f"?identity={identity.identity_token_make(inbox=inbox, external_id='u9')}")
+    assert Visitor.objects.filter(customer__external_id="u9").count() == 1
+    ChatClient(inbox).open(f"?identity={identity.identity_token_make(inbox=inbox, external_id='u9')}")
+    assert Visitor.objects.filter(customer__external_id="u9").count() == 2
+
+
 def test_a_message_is_stored_once_however_often_it_is_resent(chat):
     first = chat.send("hello", "c-1")
     again = chat.send("hello", "c-1")
