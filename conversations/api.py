@@ -136,11 +136,14 @@ class EventListApi(APIView):
     def get(self, request):
         after = parse_int(request, "after", 0)
         limit = parse_int(request, "limit", 200, minimum=1)
+        # Read the head of the log first: every event up to it has committed, so the page below holds all
+        # of them that this agent may see, and a client may safely move its cursor to latest_seq.
+        latest_seq = selectors.event_latest_seq()
         events = selectors.event_list(agent=request.user, after=after, limit=limit)
         return Response(
             {
                 "events": [realtime.event_frame(e) for e in events],
-                "latest_seq": selectors.event_latest_seq(),
+                "latest_seq": latest_seq,
                 "has_more": len(events) == limit,
             }
         )

@@ -1,0 +1,206 @@
+"""The agent inbox in real browsers against a real daphne: two agents and a customer in three contexts.
+
+A customer message appears live in the right agent's list only, an assignment shows live to the other
+agent, resolving moves the conversation, and a private note never reaches the customer."""
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from playwright.sync_api import expect
+
+from conversations.models import Conversation, Message
+from conversations.services.messages import message_create
+from helpdesk.models import Agent
+from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory
+from tests.live import LiveServer, wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
+
+
+class _NoSettingsOverride:
+    def enable(self):
+        pass
+
+    def disable(self):
+        pass
+
+
+@pytest.fixture
+def live_server(transactional_db):
+    """The shared daphne fixture, with what pytest-django's autouse live-server helper expects of a fixture
+    of this name (it would otherwise fail before the test starts)."""
+    server = LiveServer(CELERY_TASK_ALWAYS_EAGER="1")
+    server._live_server_modified_settings = _NoSettingsOverride()
+    yield server
+    server.stop()
+
+
+def open_inbox(page, view: str | None = None):
+    page.goto("/inbox/")
+    expect(page.locator("body[data-ready=true]")).to_be_attached()
+    if view:
+        page.locator(f'.ibx-view[data-view="{view}"]').click()
+        expect(page.locator(f'.ibx-view[data-view="{view}"]')).to_have_attribute("aria-current", "page")
+    # The socket said hello and caught up: from here on everything arrives live.
+    expect(page.locator("#connection")).to_be_hidden()
+
+
+def write_elsewhere(**kwargs) -> None:
+    """message_create from another thread: Playwright's event loop owns this one, and the broadcast after
+    commit needs a thread without a running loop, as in a real web or worker process."""
+
+    def run():
+        try:
+            message_create(**kwargs)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+
+
+def row(page, text: str):
+    return page.locator("#conversation-list .ibx-row", has_text=text)
+
+
+def test_two_agents_and_a_customer_work_one_conversation_live(agent_page, customer_page):
+    support = TeamFactory(name="Support", auto_assign=False)
+    sales = TeamFactory(name="Sales", auto_assign=False)
+    ana = AgentFactory(username="ana", display_name="Ana Alvarez")
+    ben = AgentFactory(username="ben", display_name="Ben Becker")
+    support.members.add(ana, ben)
+    chat_inbox = InboxFactory(kind="webchat", team=support, name="Website chat")
+    sales_conversation = ConversationFactory(inbox=InboxFactory(team=sales))
+
+    ana_page, ben_page = agent_page(ana), agent_page(ben)
+    open_inbox(ana_page, "unassigned")
+    open_inbox(ben_page, "mine")
+
+    customer = customer_page()
+    customer.goto(f"/chat/{chat_inbox.slug}/")
+    customer.get_by_label("Your message").fill("Where is my parcel?")
+    customer.get_by_role("button", name="Send").click()
+
+    # Live in the list of the team that owns it…
+    expect(row(ana_page, "Where is my parcel?")).to_be_visible()
+    expect(ana_page.locator('[data-count="unassigned"]')).to_have_text("1")
+    # …and not in Ben's Mine, nor anywhere for a conversation of another team.
+    write_elsewhere(conversation=sales_conversation, sender="customer", body="Sales question, not yours")
+    expect(ben_page.locator('[data-count="unassigned"]')).to_have_text("1")
+    expect(row(ben_page, "Where is my parcel?")).to_have_count(0)
+    ana_page.locator('.ibx-view[data-view="all"]').click()
+    expect(row(ana_page, "Where is my parcel?")).to_be_visible()
+    expect(row(ana_page, "Sales question")).to_have_count(0)
+
+    # Ana assigns it to Ben: it appears in Ben's Mine without a reload, with its timeline entry.
+    row(ana_page, "Where is my parcel?").click()
+    expect(ana_page.locator("#messages")).to_contain_text("Where is my parcel?")
+    ana_page.locator("#act-assignee").select_option(str(ben.id))
+    expect(ana_page.locator("#messages")).to_contain_text("Ana Alvarez assigned this to Ben Becker")
+    expect(row(ben_page, "Where is my parcel?")).to_be_visible()
+    expect(ben_page.locator('[data-count="mine"]')).to_have_text("1")
+
+    # Ben writes a private note mentioning Ana, then replies to the customer.
+    row(ben_page, "Where is my parcel?").click()
+    ben_page.get_by_label("Private note").check()
+    composer = ben_page.locator("#composer-text")
+    composer.fill("@ana internal only: carrier lost it")
+    composer.press("Enter")
+    expect(ben_page.locator("#messages .msg-note")).to_contain_text("internal only")
+    expect(ana_page.locator("#toast")).to_contain_text("Ben Becker mentioned you")
+    ben_page.get_by_label("Reply", exact=True).check()
+    composer.fill("It is on its way, arriving tomorrow.")
+    composer.press("Enter")
+
+    log = customer.locator("#chat-log")
+    expect(log).to_contain_text("It is on its way, arriving tomorrow.")
+    expect(log).not_to_contain_text("internal only")
+    conversation = Conversation.objects.get(inbox=chat_inbox)
+    note = Message.objects.get(conversation=conversation, body__contains="internal only")
+    assert note.is_private and note.meta["mentions"] == [ana.id]
+
+    # Ben resolves it with the keyboard: it leaves his Mine and shows up under Resolved for Ana.
+    ben_page.locator("#messages").click()
+    ben_page.keyboard.press("e")
+    expect(row(ben_page, "Where is my parcel?")).to_have_count(0)
+    expect(ben_page.locator('[data-count="resolved"]')).to_have_text("1")
+    ana_page.locator('.ibx-view[data-view="resolved"]').click()
+    expect(row(ana_page, "It is on its way")).to_be_visible()
+    wait_for(lambda: Conversation.objects.get(pk=conversation.pk).status == "resolved", message="the resolve")
+
+
+def test_a_reconnecting_agent_catches_up_on_what_happened_while_away(agent_page):
+    team = TeamFactory(auto_assign=False)
+    agent = AgentFactory()
+    team.members.add(agent)
+    conversation = ConversationFactory(inbox=InboxFactory(team=team))
+    page = agent_page(agent)
+    state = {"block": False}
+
+    def route(ws):
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: server.send(message))
+        server.on_message(lambda message: None if state["block"] else ws.send(message))
+
+    page.route_web_socket("**/ws/agent/", route)
+    open_inbox(page, "all")
+    # Frames are lost on the way: the event log must fill the hole.
+    state["block"] = True
+    write_elsewhere(conversation=conversation, sender="customer", body="sent while the socket was deaf")
+    state["block"] = False
+    write_elsewhere(conversation=conversation, sender="customer", body="and one more")
+    expect(row(page, "and one more")).to_be_visible()
+    row(page, "and one more").click()
+    expect(page.locator("#messages")).to_contain_text("sent while the socket was deaf")
+
+
+def test_the_demo_inbox_on_a_laptop_and_a_phone(agent_page, tmp_path, settings):
+    from helpdesk.celery import app
+
+    # Queue the demo's delayed work (e-mail fallbacks, away replies) instead of running it inline: an inline
+    # task that is not due yet would only re-queue itself.
+    settings.CELERY_TASK_ALWAYS_EAGER = app.conf.task_always_eager = False
+    try:
+        call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    finally:
+        settings.CELERY_TASK_ALWAYS_EAGER = app.conf.task_always_eager = True
+    ana = Agent.objects.get(username="ana")
+    target = SCREENSHOTS if os.environ.get("INBOX_SCREENSHOTS") == "1" else tmp_path
+    target.mkdir(parents=True, exist_ok=True)
+
+    page = agent_page(ana)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    open_inbox(page, "all")
+    expect(row(page, "Mia Müller")).to_be_visible()
+    row(page, "Mia Müller").click()
+    expect(page.locator("#panel")).to_contain_text("mia@example.com")
+    page.get_by_label("Private note").check()
+    page.locator("#composer-text").fill("@ben could you check the carrier?")
+    page.screenshot(path=str(target / "inbox.png"))
+    page.locator("#composer-text").fill("/")
+    expect(page.locator("#suggestions")).to_contain_text("/tracking")
+    page.get_by_label("Reply", exact=True).check()
+    page.locator("#composer-text").fill("/tr")
+    page.locator("#composer-text").press("Enter")
+    expect(page.locator("#composer-text")).to_have_value(
+        "You can follow your parcel at https://example.com/track with your order number."
+    )
+    page.screenshot(path=str(target / "inbox-canned.png"))
+
+    phone = agent_page(ana)
+    phone.set_viewport_size({"width": 390, "height": 844})
+    open_inbox(phone, "all")
+    expect(phone.locator("#thread")).to_be_hidden()
+    phone.screenshot(path=str(target / "inbox-phone-list.png"))
+    row(phone, "Mia Müller").click()
+    expect(phone.locator("#conversation-list")).to_be_hidden()
+    expect(phone.locator("#messages")).to_contain_text("order #1042")
+    phone.screenshot(path=str(target / "inbox-phone-thread.png"))
+    assert (target / "inbox.png").stat().st_size > 0
