@@ -145,6 +145,15 @@ def chat_page(request: HttpRequest, inbox_slug: str) -> HttpResponse:
         except identity.IdentityError as exc:
             if cookie:
                 notice = exc.message.replace("Reload the page to start a new one.", "A new one has started.")
+            # Every new session is a customer row: a script without cookies must not mint them freely.
+            try:
+                throttles.check([("anon", throttles.client_ip(request.META))], what="new chat sessions")
+            except throttles.RateLimited as limited:
+                response = render(
+                    request, "conversations/chat/refused.html", {"inbox": inbox, "message": limited.message}, status=429
+                )
+                response["Retry-After"] = str(limited.retry_after)
+                return response
             visitor = identity.visitor_create(inbox=inbox)
     conversations = chat_selectors.chat_conversation_list(visitor=visitor)
     boot = {

@@ -41,6 +41,20 @@ def test_the_page_sets_an_httponly_visitor_cookie_and_a_strict_csp(inbox):
     assert '<script type="module"' in response.content.decode()
 
 
+def test_new_sessions_from_one_address_are_rate_limited_but_returning_visitors_are_not(inbox, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "2/min"},
+    }
+    returning = ChatClient(inbox)
+    assert returning.open().status_code == 200
+    assert ChatClient(inbox).open().status_code == 200
+    refused = ChatClient(inbox).open()
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 1
+    assert returning.open().status_code == 200
+
+
 def test_a_returning_visitor_keeps_the_same_customer(chat):
     first = identity.visitor_from_cookie(inbox=chat.inbox, value=chat.cookie)
     chat.open()
