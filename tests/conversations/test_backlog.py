@@ -84,3 +84,16 @@ def test_the_sweep_remembers_where_it_left_off():
     assert backlog_sweep(now=MONDAY_NINE + timedelta(seconds=10)) == {team.pk: 3}
     # The next tick, still open, finds no new opening.
     assert backlog_sweep(now=MONDAY_NINE + timedelta(seconds=40)) == {}
+
+
+def test_the_beat_task_runs_the_sweep(monkeypatch):
+    from django.core.cache import cache
+
+    from conversations.services.backlog import LAST_SWEEP_KEY
+    from conversations.tasks import backlog_sweep as task
+    from tests.hours.clock import frozen_clock
+
+    frozen_clock(monkeypatch).set(MONDAY_NINE + timedelta(seconds=10))
+    cache.set(LAST_SWEEP_KEY, MONDAY_NINE - timedelta(seconds=20))
+    team_with_backlog(berlin_office(), agents=3)
+    assert task.delay().get() == 3

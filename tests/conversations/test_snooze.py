@@ -127,3 +127,14 @@ def test_the_sweep_leaves_a_conversation_snoozed_again_later_alone(clock):
     conversation, agent = assigned_conversation()
     conversation_snooze(conversation=conversation, actor=agent, until=now + timedelta(hours=5))
     assert conversation_unsnooze(conversation=conversation, due_by=now + timedelta(hours=1)).status == "snoozed"
+
+
+def test_the_beat_task_runs_the_sweep():
+    from conversations.tasks import snooze_sweep as task
+
+    conversation, agent = assigned_conversation()
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status=Conversation.Status.SNOOZED, snoozed_until=datetime(2020, 1, 1, tzinfo=UTC)
+    )
+    assert task.delay().get() == 1
+    assert Conversation.objects.get(pk=conversation.pk).status == Conversation.Status.OPEN

@@ -48,3 +48,15 @@ def test_an_inactive_or_unknown_inbox_is_not_found(api_client):
     inbox = InboxFactory(is_active=False)
     assert api_client.get(f"/api/v1/status/inboxes/{inbox.slug}/").status_code == 404
     assert api_client.get("/api/v1/status/inboxes/nope/").status_code == 404
+
+
+def test_the_team_status_costs_a_fixed_number_of_queries(api_client, django_assert_max_num_queries):
+    from tests.hours.policies import berlin_office
+
+    agent = AgentFactory()
+    for n in range(5):
+        TeamFactory(business_hours_policy=berlin_office(name=f"office {n}")).members.add(agent)
+    api_client.force_authenticate(agent)
+    with django_assert_max_num_queries(8):
+        response = api_client.get("/api/v1/status/?lang=de&tz=Europe/Berlin")
+    assert len(response.json()["teams"]) == 5
