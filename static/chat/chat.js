@@ -192,6 +192,8 @@ function dropPending(clientId) {
 
 function acknowledged(result) {
   dropPending(result.client_id);
+  // The details went along with the first message; on a phone the form would only take room now.
+  $("chat-prechat").hidden = true;
   if (!active || result.conversation.id !== active.id) switchTo(result.conversation);
   applyMessage(result.message);
   const expectation = $("chat-expectation");

@@ -195,3 +195,21 @@ def test_the_embed_snippet_opens_the_chat_on_a_companys_own_site(customer_page, 
         assert conversation.context["user_agent"]
     finally:
         site.close()
+
+
+def test_while_away_the_page_asks_for_an_email_before_the_message_goes(customer_page, live_server, inbox):
+    inbox.settings = {"require_email_when_away": True}
+    inbox.save()
+    inbox.team.members.update(availability="offline")
+    page = customer_page()
+    page.goto(f"/chat/{inbox.slug}/")
+    expect(page.locator("#chat-status")).to_contain_text("away")
+    _write(page, "Anyone there?")
+    expect(page.locator("#chat-error")).to_contain_text("e-mail")
+    assert _customer_messages() == []
+    page.get_by_label("E-mail").fill("ada@example.com")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#chat-log .chat-msg--customer[data-seq]")).to_have_count(1)
+    expect(page.locator("#chat-expectation")).to_contain_text("e-mail you")
+    wait_for(lambda: _customer_messages() == ["Anyone there?"], message="the message to be stored")
+    assert Conversation.objects.get().customer.email == "ada@example.com"
