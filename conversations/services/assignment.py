@@ -63,18 +63,19 @@ def _lock(conversation_id: int) -> Conversation | None:
     return Conversation.objects.select_for_update(skip_locked=True).filter(pk=conversation_id).first()
 
 
-def conversation_assignee_set(*, conversation: Conversation, assignee: Agent | None, actor, body: str) -> None:
-    """Change the assignee of a locked conversation, with its timeline entry and events."""
+def conversation_assignee_set(*, conversation: Conversation, assignee: Agent | None, actor, body: str | None) -> None:
+    """Change the assignee of a locked conversation, with its events and (given a body) a timeline entry."""
     old_team_id, old_assignee_id = conversation.team_id, conversation.assignee_id
     conversation.assignee = assignee
     conversation.save(update_fields=["assignee", "updated_at"])
-    timeline_entry_create(
-        conversation=conversation,
-        actor=actor,
-        body=body,
-        event="assigned" if assignee else "unassigned",
-        meta={"assignee": {"id": assignee.id, "name": assignee.name} if assignee else None},
-    )
+    if body is not None:
+        timeline_entry_create(
+            conversation=conversation,
+            actor=actor,
+            body=body,
+            event="assigned" if assignee else "unassigned",
+            meta={"assignee": {"id": assignee.id, "name": assignee.name} if assignee else None},
+        )
     conversation_change_emit(
         conversation=conversation,
         change="assigned" if assignee else "unassigned",
@@ -88,9 +89,9 @@ def _auto_assign_locked(team: Team, conversation: Conversation) -> Agent | None:
     agent = _pick(team, conversation)
     if agent is None:
         return None
-    conversation_assignee_set(
-        conversation=conversation, assignee=agent, actor=None, body=f"Assigned to {agent.name} automatically"
-    )
+    # No timeline entry: routine routing would put a line in every thread and a seq the customer never sees.
+    # The assignee shows in the inbox, and the change is in the agents' event log.
+    conversation_assignee_set(conversation=conversation, assignee=agent, actor=None, body=None)
     team.last_assigned_agent_id = agent.id
     team.save(update_fields=["last_assigned_agent"])
     return agent

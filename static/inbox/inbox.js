@@ -393,8 +393,7 @@ function renderThreadHead() {
     box.checked = chosen.has(label.id);
     labels.append(el("label", {}, box, document.createTextNode(" " + label.name)));
   }
-  const resolved = row.status === "resolved";
-  $("act-resolve").textContent = resolved ? "Reopen" : "Resolve";
+  $("act-resolve").textContent = { resolved: "Reopen", snoozed: "Wake up" }[row.status] || "Resolve";
   for (const node of document.querySelectorAll(".ibx-row-button")) {
     const current = Number(node.parentElement.dataset.id) === row.id;
     node.classList.toggle("is-selected", current);
@@ -621,9 +620,12 @@ function setupActions() {
   $("act-resolve").addEventListener("click", () => resolveOrReopen());
 }
 
-function resolveOrReopen() {
+function resolveOrReopen({ fromKeyboard = false } = {}) {
   if (!state.selected) return;
-  act({ action: state.selected.status === "resolved" ? "reopen" : "resolve" });
+  const status = state.selected.status;
+  // "e" always means done with it; the button also wakes a snoozed conversation.
+  const reopen = status === "resolved" || (status === "snoozed" && !fromKeyboard);
+  act({ action: reopen ? "reopen" : "resolve" });
 }
 
 // ---- composer: send, canned replies, mentions, typing ---------------------------------------------
@@ -833,7 +835,7 @@ function setupKeyboard() {
     if (target.closest("input, textarea, select, [contenteditable]")) return;
     if (event.key === "j") moveSelection(1);
     else if (event.key === "k") moveSelection(-1);
-    else if (event.key === "e") resolveOrReopen();
+    else if (event.key === "e") resolveOrReopen({ fromKeyboard: true });
     else if (event.key === "a" && state.selected) act({ action: "assign", assignee: boot.me.id });
     else if (event.key === "r" && state.selected) $("composer-text").focus();
     else return;

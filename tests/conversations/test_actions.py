@@ -172,3 +172,19 @@ def test_a_private_note_mentioning_an_agent_notifies_only_them(conversation, ana
     assert [e.type for e in event_list(agent=ben)].count("mention") == 1
     assert "mention" not in [e.type for e in event_list(agent=outsider)]
     assert "mention" not in [e.type for e in event_list(agent=ana)]
+
+
+def test_snoozing_from_the_inbox_goes_through_the_snooze_service(api_client, conversation, ana):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    api_client.force_authenticate(ana)
+    url = f"/api/v1/conversations/{conversation.id}/actions/"
+    until = timezone.now() + timedelta(hours=2)
+    response = api_client.post(url, {"action": "snooze", "until": until.isoformat()}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["conversation"]["status"] == "snoozed"
+    assert Message.objects.filter(conversation=conversation, event="snoozed").exists()
+    past = api_client.post(url, {"action": "snooze", "until": "2001-01-01T00:00:00Z"}, format="json")
+    assert past.status_code == 400 and past.json()["error"]["fields"]["until"]
