@@ -45,6 +45,10 @@ def _enqueue(item_id: int, run_after: datetime | None = None) -> None:
     from conversations.tasks import outbox_run
 
     eta = run_after if run_after and run_after > timezone.now() else None
+    if eta is not None and outbox_run.app.conf.task_always_eager:
+        # Inline tasks ignore eta: running it now would find it not due and enqueue it again, forever.
+        # The beat sweep picks it up when it is due.
+        return
     outbox_run.apply_async(args=[item_id], eta=eta)
 
 

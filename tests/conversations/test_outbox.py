@@ -118,3 +118,14 @@ def test_the_sweep_re_enqueues_only_overdue_pending_intents(enqueued):
 def test_an_unknown_kind_is_refused_at_once():
     with pytest.raises(ValueError):
         outbox.outbox_add(kind="no.such.kind", key="x")
+
+
+def test_an_intent_not_yet_due_waits_for_the_sweep_when_tasks_run_inline(django_capture_on_commit_callbacks):
+    conversation = ConversationFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        item, _ = outbox.outbox_add(
+            kind=KIND, key="later", conversation=conversation, run_after=timezone.now() + timedelta(minutes=5)
+        )
+    item.refresh_from_db()
+    assert item.status == OutboxItem.Status.PENDING
+    assert effects == []
