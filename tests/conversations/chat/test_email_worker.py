@@ -1,0 +1,59 @@
+"""The e-mail fallback end to end: a real Celery worker takes the intent from Redis and mails through
+Django's file backend (the embedded default), exactly once for a batch of replies."""
+
+import email
+import email.policy
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+
+from conversations.chat import identity
+from conversations.models import OutboxItem
+from conversations.services.email_fallback import EMAIL_FALLBACK
+from conversations.services.messages import message_create
+from tests.factories import AgentFactory, ConversationFactory, CustomerFactory, InboxFactory
+from tests.live import CeleryWorker, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def real_worker(settings):
+    from helpdesk.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    worker = CeleryWorker()
+    yield worker
+    worker.stop()
+
+
+def test_the_worker_mails_unseen_replies_once_with_a_working_reply_address(real_worker, settings):
+    settings.EMAIL_FALLBACK_MINUTES = 0
+    mail_dir = Path(settings.VAR_DIR) / "mail"
+    before = set(mail_dir.glob("*")) if mail_dir.exists() else set()
+    conversation = ConversationFactory(
+        inbox=InboxFactory(kind="webchat"), customer=CustomerFactory(email="ada@example.com")
+    )
+    message_create(conversation=conversation, sender="customer", body="Hello?", client_id="c-1")
+    agent = AgentFactory()
+    # With no delay configured, replies coalesce when they are written before the task runs.
+    with transaction.atomic():
+        message_create(conversation=conversation, sender="agent", author=agent, body="First part of the answer")
+        message_create(conversation=conversation, sender="agent", author=agent, body="Second part")
+
+    item = OutboxItem.objects.get(kind=EMAIL_FALLBACK, conversation=conversation)
+    wait_for(
+        lambda: OutboxItem.objects.get(pk=item.pk).status == "done",
+        timeout=30,
+        message=f"the worker to send the e-mail:\n{real_worker.output()[-2000:]}",
+    )
+    written = [p for p in mail_dir.glob("*") if p not in before]
+    assert len(written) == 1
+    parsed = email.message_from_bytes(written[0].read_bytes(), policy=email.policy.default)
+    assert parsed["To"] == "ada@example.com"
+    assert identity.conversation_id_from_reply_address(parsed["Reply-To"]) == conversation.pk
+    text = parsed.get_body(preferencelist=("plain",)).get_content()
+    assert "First part of the answer" in text and "Second part" in text
+    assert settings.SITE_URL in text
