@@ -91,8 +91,9 @@ def visitor_create(*, inbox: Inbox, customer: Customer | None = None, verified: 
             expires_at=timezone.now() + timedelta(days=settings.CHAT_VISITOR_DAYS),
             last_seen_at=timezone.now(),
         )
+        # The profile lists the browser by its record, never by the key behind the cookie.
         ChannelIdentity.objects.get_or_create(
-            kind=ChannelKind.WEBCHAT, address=f"visitor:{key[:40]}", defaults={"customer": customer}
+            kind=ChannelKind.WEBCHAT, address=f"visitor:{visitor.pk}", defaults={"customer": customer}
         )
     return visitor
 

@@ -137,6 +137,8 @@ def chat_page(request: HttpRequest, inbox_slug: str) -> HttpResponse:
         if visitor is None or not visitor.verified or visitor.customer.external_id != verified.external_id:
             visitor = identity.visitor_for_verified(inbox=inbox, identity=verified)
             token_is_new = True
+        else:
+            identity.visitor_touch(visitor=visitor)
     else:
         cookie = request.COOKIES.get(identity.cookie_name(inbox))
         try:

@@ -58,7 +58,7 @@ def _send_email(item: OutboxItem) -> None:
 
 def email_fallback_cancel_if_seen(*, conversation: Conversation) -> int:
     """Drop the pending e-mail once the customer has seen every agent reply."""
-    if conversation.customer_read_seq < conversation.last_seq and _unseen_replies(conversation):
+    if _unseen_replies(conversation):
         return 0
     return outbox_cancel(kind=EMAIL_FALLBACK, conversation=conversation)
 
