@@ -804,10 +804,14 @@ function setupComposer() {
     updateSuggestions();
     if (text.value.trim()) sendTyping(true);
   });
-  text.addEventListener("blur", () => setTimeout(() => {
-    suggest.items = [];
-    renderSuggestions();
-  }, 100));
+  text.addEventListener("blur", () =>
+    setTimeout(() => {
+      // Focus may be back already (a click on a radio, then typing): keep what the new input suggested.
+      if (document.activeElement === text) return;
+      suggest.items = [];
+      renderSuggestions();
+    }, 100),
+  );
   for (const radio of document.querySelectorAll('input[name="mode"]')) {
     radio.addEventListener("change", () => {
       form.classList.toggle("is-note", composerMode() === "note");

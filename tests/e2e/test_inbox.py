@@ -184,15 +184,16 @@ def test_the_demo_inbox_on_a_laptop_and_a_phone(agent_page, tmp_path, settings):
     page.get_by_label("Private note").check()
     page.locator("#composer-text").fill("@ben could you check the carrier?")
     page.screenshot(path=str(target / "inbox.png"))
+    page.get_by_label("Reply", exact=True).check()
     page.locator("#composer-text").fill("/")
     expect(page.locator("#suggestions")).to_contain_text("/tracking")
-    page.get_by_label("Reply", exact=True).check()
+    expect(page.locator("#suggestions")).to_be_visible()
+    page.screenshot(path=str(target / "inbox-canned.png"))
     page.locator("#composer-text").fill("/tr")
     page.locator("#composer-text").press("Enter")
     expect(page.locator("#composer-text")).to_have_value(
         "You can follow your parcel at https://example.com/track with your order number."
     )
-    page.screenshot(path=str(target / "inbox-canned.png"))
 
     phone = agent_page(ana)
     phone.set_viewport_size({"width": 390, "height": 844})
