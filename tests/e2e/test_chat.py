@@ -213,3 +213,46 @@ def test_while_away_the_page_asks_for_an_email_before_the_message_goes(customer_
     expect(page.locator("#chat-expectation")).to_contain_text("e-mail you")
     wait_for(lambda: _customer_messages() == ["Anyone there?"], message="the message to be stored")
     assert Conversation.objects.get().customer.email == "ada@example.com"
+
+
+def test_typing_and_read_receipts_go_both_ways(customer_page, live_server, inbox):
+    from websockets.sync.client import connect
+
+    from tests.live import session_cookie_for
+
+    page = customer_page()
+    page.goto(f"/chat/{inbox.slug}/")
+    _write(page, "Can you check my invoice?")
+    expect(page.locator("#chat-log .chat-msg--customer[data-seq]")).to_have_count(1)
+    wait_for(lambda: _customer_messages() == ["Can you check my invoice?"], message="the message to be stored")
+    conversation = Conversation.objects.get()
+    agent = AgentFactory(display_name="Ben")
+    inbox.team.members.add(agent)
+    customer_seq = conversation.messages.get(sender="customer").seq
+
+    with connect(
+        f"{live_server.ws_url}/ws/agent/",
+        additional_headers={"Cookie": session_cookie_for(agent), "Origin": live_server.url},
+        open_timeout=10,
+    ) as agent_socket:
+
+        def next_frame(predicate):
+            while True:
+                frame = json.loads(agent_socket.recv(timeout=10))
+                if predicate(frame):
+                    return frame
+
+        next_frame(lambda f: f["type"] == "hello")
+        # Agent → customer: typing, then the read receipt.
+        agent_socket.send(json.dumps({"type": "typing", "conversation_id": conversation.id, "is_typing": True}))
+        expect(page.locator("#chat-typing")).to_contain_text("is typing")
+        agent_socket.send(json.dumps({"type": "read", "conversation_id": conversation.id, "seq": customer_seq}))
+        expect(page.locator("#chat-log .chat-msg--customer .chat-msg-meta")).to_have_text("Seen")
+
+        # Customer → agent: typing, then reading the agent's reply.
+        page.get_by_label("Your message").press_sequentially("Th")
+        typing = next_frame(lambda f: f["type"] == "customer.typing")
+        assert typing == {"type": "customer.typing", "conversation_id": conversation.id, "is_typing": True}
+        reply_seq = _agent_reply(live_server, "Checked: it is paid.")
+        read = next_frame(lambda f: f.get("event") == "conversation.read" and f["data"]["by"] == "customer")
+        assert read["data"]["seq"] >= reply_seq
