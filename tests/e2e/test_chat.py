@@ -3,8 +3,10 @@ doubled, or run as code."""
 
 import json
 import urllib.request
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
@@ -256,3 +258,23 @@ def test_typing_and_read_receipts_go_both_ways(customer_page, live_server, inbox
         reply_seq = _agent_reply(live_server, "Checked: it is paid.")
         read = next_frame(lambda f: f.get("event") == "conversation.read" and f["data"]["by"] == "customer")
         assert read["data"]["seq"] >= reply_seq
+
+
+def test_a_customer_sees_their_earlier_conversations(customer_page, live_server, inbox, settings):
+    page = customer_page()
+    page.goto(f"/chat/{inbox.slug}/")
+    _write(page, "An old question")
+    wait_for(lambda: _customer_messages() == ["An old question"], message="the message to be stored")
+    _agent_reply(live_server, "An old answer")
+    old_resolution = timezone.now() - timedelta(days=settings.REOPEN_WINDOW_DAYS + 1)
+    Conversation.objects.update(status="resolved", resolved_at=old_resolution)
+
+    page.reload()
+    _write(page, "A new question")
+    wait_for(lambda: Conversation.objects.count() == 2, message="a new conversation")
+    expect(page.locator("#chat-log .chat-msg-body")).to_have_text(["A new question"])
+    history = page.locator("#chat-history")
+    expect(history).to_be_visible()
+    history.locator("summary").click()
+    history.get_by_role("button").click()
+    expect(history.locator(".chat-msg-body")).to_have_text(["An old question", "An old answer"])

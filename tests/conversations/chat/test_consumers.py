@@ -191,3 +191,23 @@ async def test_an_unknown_frame_is_answered_in_band():
     await communicator.send_json_to({"type": "ping", "ref": "p"})
     assert (await _until(communicator, "pong"))["ref"] == "p"
     await communicator.disconnect()
+
+
+async def test_a_conversation_started_in_one_tab_is_followed_by_the_others():
+    inbox, visitor = await sync_to_async(_setup)()
+    first, _, _ = await _connect(inbox, identity.cookie_value(visitor))
+    second, _, _ = await _connect(inbox, identity.cookie_value(visitor))
+    await first.receive_json_from(timeout=5)
+    await second.receive_json_from(timeout=5)
+    await first.send_json_to({"type": "message", "client_id": "c-1", "body": "from tab one"})
+    ack = await _until(first, "ack")
+    started = await _until(second, "conversation")
+    assert started["conversation"]["id"] == ack["conversation"]["id"]
+    await first.send_json_to({"type": "message", "client_id": "c-2", "body": "second message"})
+    while True:
+        frame = await _until(second, "message")
+        if frame["message"]["body"] == "second message":
+            break
+    assert frame["message"]["client_id"] == "c-2"
+    await first.disconnect()
+    await second.disconnect()
