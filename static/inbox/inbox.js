@@ -533,7 +533,14 @@ function onEvent(frame) {
     if (message.sender === "customer" && (summary.assignee_id === boot.me.id || !summary.assignee_id)) {
       announce({ title: `New message`, body: message.body, conversationId });
     }
-    if (state.selected && state.selected.id === conversationId) addMessage(message);
+    if (state.selected && state.selected.id === conversationId) {
+      addMessage(message);
+      // The thread is re-rendered as a whole, so new messages are read out from one live region.
+      if (!(message.author && message.author.id === boot.me.id) && message.event === "") {
+        const who = message.sender === "customer" ? state.selected.customer.name : message.author ? message.author.name : "Helpdesk";
+        $("announcer").textContent = `${message.is_private ? "Note from " : ""}${who}: ${message.body}`;
+      }
+    }
   }
   if (frame.event === "conversation.read" && state.selected && state.selected.id === conversationId && data.by === "customer") {
     state.selected.customer_read_seq = data.seq;

@@ -108,17 +108,24 @@ def test_search_finds_message_text_and_customer_name_or_email(client, team):
     assert ids(client.get(LIST, {"q": "zq@example"})) == [named.id]
 
 
-def test_keyset_pages_cover_everything_once(client, team):
-    created = [waiting(team, minutes) for minutes in (50, 40, 40, 30, 20, 10, 5)]
+@pytest.mark.parametrize("sort", ["waiting", "recent"])
+def test_keyset_pages_cover_everything_once_in_order(client, team, sort):
+    created = [waiting(team, minutes) for minutes in (50, 40, 30, 20, 10, 5, 1)]
+    # Ties on the sort key and conversations nobody waits on must neither repeat nor vanish between pages.
+    same = timezone.now() - timedelta(minutes=15)
+    Conversation.objects.filter(pk__in=[c.id for c in created[1:4]]).update(waiting_since=same, last_message_at=same)
+    Conversation.objects.filter(pk__in=[c.id for c in created[4:6]]).update(waiting_since=None)
+    everything = ids(client.get(LIST, {"limit": 100, "sort": sort}))
     seen, cursor = [], None
     while True:
-        params = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+        params = {"limit": 2, "sort": sort} | ({"cursor": cursor} if cursor else {})
         body = client.get(LIST, params).json()
         seen += [row["id"] for row in body["results"]]
         cursor = body["next_cursor"]
         if not cursor:
             break
-    assert sorted(seen) == sorted(c.id for c in created) and len(seen) == len(set(seen))
+    assert seen == everything
+    assert sorted(seen) == sorted(c.id for c in created)
 
 
 @pytest.mark.parametrize(
