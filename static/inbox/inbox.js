@@ -115,7 +115,8 @@ function announce(item) {
     if (!items.length || !document.hidden) return;
     if (!("Notification" in window) || Notification.permission !== "granted") return;
     const title = items.length === 1 ? items[0].title : `${items.length} new messages`;
-    const body = items.length === 1 ? items[0].body : items.map((i) => i.title).slice(0, 3).join(", ");
+    const names = [...new Set(items.map((i) => i.title))];
+    const body = items.length === 1 ? items[0].body : names.slice(0, 3).join(", ") + (names.length > 3 ? "…" : "");
     const note = new Notification(title, { body: body.slice(0, 140), tag: "helpdesk-inbox", renotify: true });
     note.onclick = () => {
       window.focus();
@@ -531,7 +532,8 @@ function onEvent(frame) {
     const message = data.message;
     const summary = data.conversation || {};
     if (message.sender === "customer" && (summary.assignee_id === boot.me.id || !summary.assignee_id)) {
-      announce({ title: `New message`, body: message.body, conversationId });
+      const listed = state.rows.get(conversationId);
+      announce({ title: listed ? listed.customer.name : "New message", body: message.body, conversationId });
     }
     if (state.selected && state.selected.id === conversationId) {
       addMessage(message);

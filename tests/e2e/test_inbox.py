@@ -88,9 +88,10 @@ def test_two_agents_and_a_customer_work_one_conversation_live(agent_page, custom
     customer.get_by_label("Your message").fill("Where is my parcel?")
     customer.get_by_role("button", name="Send").click()
 
-    # Live in the list of the team that owns it…
+    # Live in the list of the team that owns it, with the title badge…
     expect(row(ana_page, "Where is my parcel?")).to_be_visible()
     expect(ana_page.locator('[data-count="unassigned"]')).to_have_text("1")
+    expect(ana_page).to_have_title("(1) Inbox · Helpdesk")
     # …and not in Ben's Mine, nor anywhere for a conversation of another team.
     write_elsewhere(conversation=sales_conversation, sender="customer", body="Sales question, not yours")
     expect(ben_page.locator('[data-count="unassigned"]')).to_have_text("1")
@@ -205,3 +206,33 @@ def test_the_demo_inbox_on_a_laptop_and_a_phone(agent_page, tmp_path, settings):
     expect(phone.locator("#messages")).to_contain_text("order #1042")
     phone.screenshot(path=str(target / "inbox-phone-thread.png"))
     assert (target / "inbox.png").stat().st_size > 0
+
+
+FAKE_NOTIFICATIONS = """
+Object.defineProperty(document, "hidden", { get: () => true });
+window.__notes = [];
+window.Notification = class {
+  static permission = "granted";
+  static requestPermission() { return Promise.resolve("granted"); }
+  constructor(title, options) { window.__notes.push({ title, body: options.body }); }
+};
+"""
+
+
+def test_a_burst_of_customer_messages_is_one_notification(agent_page):
+    team = TeamFactory(auto_assign=False)
+    agent = AgentFactory()
+    team.members.add(agent)
+    conversations = [ConversationFactory(inbox=InboxFactory(team=team)) for _ in range(3)]
+    page = agent_page(agent)
+    page.add_init_script(FAKE_NOTIFICATIONS)
+    open_inbox(page, "unassigned")
+
+    for number, conversation in enumerate(conversations):
+        write_elsewhere(conversation=conversation, sender="customer", body=f"burst {number}")
+
+    page.wait_for_function("window.__notes.length > 0")
+    page.wait_for_timeout(3500)  # one more coalescing window: nothing else may follow
+    notes = page.evaluate("window.__notes")
+    assert len(notes) == 1 and notes[0]["title"] == "3 new messages"
+    assert all(c.customer.name in notes[0]["body"] for c in conversations)
