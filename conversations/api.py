@@ -259,7 +259,13 @@ class InboxListApi(APIView):
 class InboxRowApi(APIView):
     """One conversation as a list row and whether it belongs in the given view: how live updates re-sort."""
 
-    @extend_schema(parameters=FILTER_PARAMETERS, responses=ROW_SCHEMA)
+    @extend_schema(
+        operation_id="inbox_conversation_row",
+        parameters=FILTER_PARAMETERS,
+        responses=inline_serializer(
+            "InboxRowInView", {"conversation": ROW_SCHEMA, "in_view": serializers.BooleanField()}
+        ),
+    )
     def get(self, request, conversation_id: int):
         conversation, in_view = inbox_selectors.inbox_row(
             agent=request.user, conversation_id=conversation_id, filters=parse_filters(request)
@@ -315,7 +321,18 @@ def customer_panel_out(panel: dict) -> dict:
 class ThreadApi(APIView):
     """The whole thread (newest 200 messages; older with ``before_seq``), with the customer panel."""
 
-    @extend_schema(parameters=[OpenApiParameter("before_seq", int), OpenApiParameter("limit", int)])
+    @extend_schema(
+        parameters=[OpenApiParameter("before_seq", int), OpenApiParameter("limit", int)],
+        responses=inline_serializer(
+            "InboxThread",
+            {
+                "conversation": serializers.DictField(),
+                "messages": serializers.ListField(child=serializers.DictField()),
+                "has_earlier": serializers.BooleanField(),
+                "panel": serializers.DictField(),
+            },
+        ),
+    )
     def get(self, request, conversation_id: int):
         conversation, messages, has_earlier = inbox_selectors.conversation_thread(
             agent=request.user,
@@ -409,7 +426,10 @@ class ReadInSerializer(serializers.Serializer):
 class ReadApi(APIView):
     """Mark the conversation read up to ``seq`` (the inbox also does this over its socket)."""
 
-    @extend_schema(request=ReadInSerializer)
+    @extend_schema(
+        request=ReadInSerializer,
+        responses=inline_serializer("ReadCursor", {"agent_read_seq": serializers.IntegerField()}),
+    )
     def post(self, request, conversation_id: int):
         conversation = _conversation_or_404(request, conversation_id)
         data = ReadInSerializer(data=request.data)
@@ -450,7 +470,7 @@ class PresenceInSerializer(serializers.Serializer):
 
 
 class PresenceApi(APIView):
-    @extend_schema(request=PresenceInSerializer)
+    @extend_schema(request=PresenceInSerializer, responses=PresenceInSerializer)
     def post(self, request):
         data = PresenceInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
