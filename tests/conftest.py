@@ -20,6 +20,12 @@ def pytest_configure(config):
         _embedded_redis = embedded.start_background(settings.EMBEDDED_REDIS_SOCKET)
 
 
+def pytest_collection_modifyitems(config, items):
+    # Playwright's sync API holds an event loop on the main thread for the whole browser session;
+    # running the browser tests last keeps it away from the asyncio tests.
+    items.sort(key=lambda item: "/e2e/" in str(item.path))
+
+
 def pytest_unconfigure(config):
     if _embedded_redis is not None:
         _embedded_redis.terminate()

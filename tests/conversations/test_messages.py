@@ -103,7 +103,13 @@ def test_a_rolled_back_message_leaves_no_gap_and_no_broadcast(broadcasts, django
             pass
         message, _ = message_create(conversation=conversation, sender="customer", body="kept")
     assert message.seq == 1
-    assert [m["frame"]["message"]["body"] for g, m in broadcasts if g.startswith("conv.")] == ["kept"]
+    bodies = [
+        m["frame"]["message"]["body"]
+        for g, m in broadcasts
+        if g.startswith("conv.") and m["frame"]["type"] == "message"
+    ]
+    assert "lost" not in bodies
+    assert bodies.count("kept") == 1
 
 
 def test_every_message_is_logged_as_an_agent_event_with_a_gapless_sequence():

@@ -33,6 +33,12 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _live_server_helper():
+    """pytest-django's own autouse helper expects its ``live_server``; ours is a real daphne instead."""
+    yield
+
+
 @pytest.fixture
 def live_server(transactional_db):
     """A real daphne on the test database; Celery tasks run inline in it unless a test starts a worker."""

@@ -17,12 +17,6 @@ from tests.live import wait_for
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _live_server_helper():
-    # pytest-django's helper of the same name expects its own live_server; ours is a real daphne.
-    yield
-
-
 @pytest.fixture
 def inbox(live_server):
     inbox = InboxFactory(kind="webchat", name="Acme Support")
