@@ -27,7 +27,7 @@ def test_database_url() -> str:
 
 
 def child_env(**extra) -> dict:
-    env = dict(os.environ)
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update(
         {
             "DATABASE_URL": test_database_url(),

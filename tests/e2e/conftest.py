@@ -7,10 +7,6 @@ import pytest
 from tests.live import LiveServer, session_cookie_for
 from tests.services import need_chromium
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between page
-# actions are ordinary blocking calls, made on purpose.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -27,10 +23,17 @@ def browser():
     path = need_chromium()
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    # Playwright's sync API runs an event loop on this thread for the whole session; the ORM calls the
+    # tests make between page actions are ordinary blocking calls, made on purpose. Browser tests run
+    # last, and tests/live.py keeps this variable from the servers they start.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture(autouse=True)
