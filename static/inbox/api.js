@@ -124,6 +124,7 @@ export class AgentSocket {
     if (frame.type === "hello") {
       await this.catchUp();
       this.send({ type: "presence.heartbeat" });
+      this.onStatus("live");
       return;
     }
     if (frame.type === "event") {

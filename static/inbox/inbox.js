@@ -573,8 +573,11 @@ function onFrame(frame) {
 }
 
 function onStatus(status) {
+  // "live": subscribed and caught up, so nothing that happens from now on can be missed.
+  if (status === "live") document.body.dataset.live = "true";
+  else delete document.body.dataset.live;
   const banner = $("connection");
-  banner.hidden = status === "connected";
+  banner.hidden = status !== "reconnecting";
   banner.textContent = status === "connected" ? "" : "Reconnecting… anything that happens meanwhile will appear when we are back.";
 }
 
