@@ -166,7 +166,11 @@ class Message(models.Model):
                 name="message_unique_external_id",
             ),
         ]
-        indexes = [models.Index(fields=["created_at"], name="message_created_idx")]
+        indexes = [
+            models.Index(fields=["created_at"], name="message_created_idx"),
+            # Delivery statuses from channels name only their own message id.
+            models.Index(fields=["external_id"], name="message_external_idx", condition=Q(external_id__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.conversation_id}#{self.seq}"
