@@ -50,6 +50,9 @@ class Label(models.Model):
         return self.name
 
 
+ACTIVE_Q = Q(status__in=["open", "pending"])
+
+
 class Conversation(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -111,6 +114,11 @@ class Conversation(models.Model):
             models.Index(fields=["customer", "-last_message_at"], name="conv_customer_recent_idx"),
             models.Index(fields=["status", "snoozed_until"], name="conv_snoozed_idx"),
             models.Index(fields=["-last_message_at", "-id"], name="conv_recent_idx"),
+            # The inbox's default order (longest waiting first) over active conversations, for everyone
+            # and for "Mine": partial indexes whose order is the list's order, so a page reads no more
+            # rows than it shows.
+            models.Index(fields=["waiting_since", "id"], name="conv_active_waiting_idx", condition=ACTIVE_Q),
+            models.Index(fields=["assignee", "waiting_since", "id"], name="conv_mine_waiting_idx", condition=ACTIVE_Q),
         ]
 
     def __str__(self) -> str:

@@ -5,9 +5,9 @@ number of queries whatever the page size."""
 import base64
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Count, DateTimeField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, DateTimeField, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -20,8 +20,6 @@ from helpdesk.errors import ApplicationError
 VIEWS = ("mine", "unassigned", "team", "all", "snoozed", "resolved")
 SORTS = ("waiting", "recent")
 ACTIVE = (Conversation.Status.OPEN, Conversation.Status.PENDING)
-# Conversations nobody is waiting on sort after every waiting one.
-NOT_WAITING = datetime(3000, 1, 1, tzinfo=UTC)
 MAX_PAGE = 100
 
 
@@ -79,7 +77,9 @@ def _filters_q(filters: InboxFilters, *, now: datetime) -> Q:
     if filters.team_id:
         q &= Q(team_id=filters.team_id)
     if filters.label_id:
-        q &= Q(labels__id=filters.label_id)
+        # A subquery, not a join: a join would need DISTINCT, which sorts every matching row.
+        labelled = Conversation.labels.through.objects.filter(label_id=filters.label_id).values("conversation_id")
+        q &= Q(pk__in=labelled)
     if filters.waiting_minutes:
         q &= Q(waiting_since__lte=now - timedelta(minutes=filters.waiting_minutes))
     text = filters.q.strip()
@@ -98,24 +98,24 @@ def _with_row_data(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
         .annotate(
             preview=Subquery(last_public.values("body")[:1]),
             preview_sender=Subquery(last_public.values("sender")[:1]),
-            sort_waiting=Coalesce("waiting_since", Value(NOT_WAITING), output_field=DateTimeField()),
             sort_recent=Coalesce("last_message_at", "created_at", output_field=DateTimeField()),
         )
     )
 
 
 def cursor_encode(conversation: Conversation, order: str) -> str:
-    key = conversation.sort_waiting if order == "waiting" else conversation.sort_recent
-    raw = json.dumps([key.isoformat(), conversation.id]).encode()
+    key = conversation.waiting_since if order == "waiting" else conversation.sort_recent
+    raw = json.dumps([key.isoformat() if key else None, conversation.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def cursor_decode(cursor: str) -> tuple[datetime, int]:
+def cursor_decode(cursor: str) -> tuple[datetime | None, int]:
+    """The sort key (None for a conversation nobody waits on) and id the next page starts after."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key, pk = json.loads(raw)
-        when = parse_datetime(key)
-        if when is None or not isinstance(pk, int):
+        when = None if key is None else parse_datetime(key)
+        if (key is not None and when is None) or not isinstance(pk, int):
             raise ValueError
         return when, pk
     except (ValueError, TypeError):
@@ -130,8 +130,6 @@ def inbox_queryset(*, agent, filters: InboxFilters, team_ids: list[int] | None =
     qs = Conversation.objects.filter(
         _visible(agent, team_ids), view_q(filters.view, agent=agent, team_ids=team_ids), _filters_q(filters, now=now)
     )
-    if filters.label_id or filters.q:
-        qs = qs.distinct()
     return qs
 
 
@@ -145,14 +143,23 @@ def inbox_list(
         raise ApplicationError(f"Sort by {' or '.join(SORTS)}.", code="invalid", fields={"sort": ["Unknown."]})
     qs = _with_row_data(inbox_queryset(agent=agent, filters=filters))
     if order == "waiting":
-        qs = qs.order_by("sort_waiting", "id")
+        # Longest waiting first, then those nobody waits on. NULLS LAST on the plain column is a btree's
+        # natural ascending order, so the partial index on (waiting_since, id) serves it without a sort.
+        qs = qs.order_by(F("waiting_since").asc(nulls_last=True), "id")
         if cursor:
             key, pk = cursor_decode(cursor)
-            qs = qs.filter(Q(sort_waiting__gt=key) | Q(sort_waiting=key, id__gt=pk))
+            if key is None:
+                qs = qs.filter(waiting_since__isnull=True, id__gt=pk)
+            else:
+                qs = qs.filter(
+                    Q(waiting_since__gt=key) | Q(waiting_since=key, id__gt=pk) | Q(waiting_since__isnull=True)
+                )
     else:
         qs = qs.order_by("-sort_recent", "-id")
         if cursor:
             key, pk = cursor_decode(cursor)
+            if key is None:
+                raise ApplicationError("That page cursor is not one this server gave out.", code="invalid")
             qs = qs.filter(Q(sort_recent__lt=key) | Q(sort_recent=key, id__lt=pk))
     rows = list(qs[: limit + 1])
     next_cursor = cursor_encode(rows[limit - 1], order) if len(rows) > limit else None

@@ -1,0 +1,22 @@
+"""The GIN index behind full-text search over message text; PostgreSQL only (SQLite searches by substring)."""
+
+from django.db import migrations
+
+from conversations.search import CREATE_MESSAGE_SEARCH_INDEX, DROP_MESSAGE_SEARCH_INDEX
+
+
+def create(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE_MESSAGE_SEARCH_INDEX)
+
+
+def drop(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP_MESSAGE_SEARCH_INDEX)
+
+
+class Migration(migrations.Migration):
+    # CREATE INDEX CONCURRENTLY cannot run inside a transaction; it also keeps a large table writable.
+    atomic = False
+    dependencies = [("conversations", "0005_inbox_order_indexes")]
+    operations = [migrations.RunPython(create, drop)]
