@@ -1,13 +1,12 @@
 """The customer's websocket on the chat page (/ws/chat/<inbox_slug>/). See docs/protocol.md.
 
 Authenticated by the signed visitor cookie; joins only the visitor's own conversation groups, which carry
-public messages, agent typing and agent read receipts and nothing else."""
-
-from asgiref.sync import async_to_sync
+public messages, agent typing and agent read receipts and nothing else. Async (see ``consumers.db``): frames
+from the channel layer are forwarded on the event loop, database work runs on the thread pool."""
 
 from conversations import realtime
 from conversations.chat import identity, throttles
-from conversations.consumers import CLOSE_UNAUTHENTICATED, FrameConsumer, FrameError
+from conversations.consumers import CLOSE_UNAUTHENTICATED, FrameConsumer, FrameError, db
 from conversations.models import Inbox
 from conversations.selectors import chat as chat_selectors
 from conversations.services import chat as chat_services
@@ -16,51 +15,53 @@ from helpdesk.errors import ApplicationError
 
 
 class ChatConsumer(FrameConsumer):
-    def connect(self):
-        slug = self.scope["url_route"]["kwargs"]["inbox_slug"]
-        inbox = Inbox.objects.filter(slug=slug, kind=ChannelKind.WEBCHAT, is_active=True).first()
-        cookies = self.scope.get("cookies", {})
+    async def connect(self):
+        self.groups_joined: set[str] = set()
+        self.current_group = None
         try:
-            if inbox is None:
-                raise ApplicationError("No such chat.", code="not_found")
-            self.visitor = identity.visitor_from_cookie(inbox=inbox, value=cookies.get(identity.cookie_name(inbox)))
+            self.visitor, conversations = await db(self._open)()
         except ApplicationError as exc:
             # Accept first so the browser can read why before the close.
-            self.accept()
-            self.send_json({"type": "error", "code": exc.code, "message": exc.message})
-            self.close(code=CLOSE_UNAUTHENTICATED)
+            await self.accept()
+            await self.send_json({"type": "error", "code": exc.code, "message": exc.message})
+            await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.groups_joined: set[str] = set()
-        self.join(realtime.visitor_group(self.visitor.key))
-        conversations = chat_selectors.chat_conversation_list(visitor=self.visitor)
-        self.current_group = None
+        await self.join(realtime.visitor_group(self.visitor.key))
         if conversations:
-            self.follow(conversations[0].id)
-        self.accept()
-        self.send_json(
-            {"type": "hello", "conversations": [chat_services.chat_conversation_payload(c) for c in conversations]}
-        )
+            await self.follow(conversations[0]["id"])
+        await self.accept()
+        await self.send_json({"type": "hello", "conversations": conversations})
 
-    def join(self, group: str) -> None:
+    def _open(self):
+        slug = self.scope["url_route"]["kwargs"]["inbox_slug"]
+        inbox = Inbox.objects.filter(slug=slug, kind=ChannelKind.WEBCHAT, is_active=True).first()
+        if inbox is None:
+            raise ApplicationError("No such chat.", code="not_found")
+        cookies = self.scope.get("cookies", {})
+        visitor = identity.visitor_from_cookie(inbox=inbox, value=cookies.get(identity.cookie_name(inbox)))
+        conversations = chat_selectors.chat_conversation_list(visitor=visitor)
+        return visitor, [chat_services.chat_conversation_payload(c) for c in conversations]
+
+    async def join(self, group: str) -> None:
         if group not in self.groups_joined:
-            async_to_sync(self.channel_layer.group_add)(group, self.channel_name)
+            await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.add(group)
 
-    def follow(self, conversation_id: int) -> None:
+    async def follow(self, conversation_id: int) -> None:
         """Listen to the visitor's current conversation only: frames such as read receipts name no
         conversation, so an older one must not be heard alongside."""
         group = realtime.conversation_customer_group(conversation_id)
         if group == self.current_group:
             return
         if self.current_group is not None:
-            async_to_sync(self.channel_layer.group_discard)(self.current_group, self.channel_name)
+            await self.channel_layer.group_discard(self.current_group, self.channel_name)
             self.groups_joined.discard(self.current_group)
-        self.join(group)
+        await self.join(group)
         self.current_group = group
 
-    def disconnect(self, code):
+    async def disconnect(self, code):
         for group in getattr(self, "groups_joined", ()):
-            async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     def _ip(self) -> str:
         headers = {k.decode().lower(): v.decode() for k, v in self.scope.get("headers", [])}
@@ -72,15 +73,11 @@ class ChatConsumer(FrameConsumer):
     def _user_agent(self) -> str:
         return next((v.decode() for k, v in self.scope.get("headers", []) if k == b"user-agent"), "")
 
-    def frame_message(self, content):
-        from conversations.chat.views import send_from_request
-
+    async def frame_message(self, content):
         try:
-            message, created, conversation = send_from_request(
-                visitor=self.visitor, data=content, ip=self._ip(), user_agent=self._user_agent()
-            )
+            conversation_id, ack = await db(self._message)(content)
         except throttles.RateLimited as exc:
-            self.send_json(
+            await self.send_json(
                 {
                     "type": "error",
                     "code": exc.code,
@@ -92,7 +89,7 @@ class ChatConsumer(FrameConsumer):
             )
             return
         except ApplicationError as exc:
-            self.send_json(
+            await self.send_json(
                 {
                     "type": "error",
                     "code": exc.code,
@@ -103,18 +100,24 @@ class ChatConsumer(FrameConsumer):
                 }
             )
             return
-        self.follow(conversation.id)
-        self.send_json(
-            {
-                "type": "ack",
-                "ref": content.get("ref"),
-                "client_id": message.client_id,
-                "seq": message.seq,
-                "conversation": chat_services.chat_conversation_payload(conversation),
-                "message": realtime.message_payload(message, for_customer=True),
-                "duplicate": not created,
-            }
+        await self.follow(conversation_id)
+        await self.send_json(ack)
+
+    def _message(self, content) -> tuple[int, dict]:
+        from conversations.chat.views import send_from_request
+
+        message, created, conversation = send_from_request(
+            visitor=self.visitor, data=content, ip=self._ip(), user_agent=self._user_agent()
         )
+        return conversation.id, {
+            "type": "ack",
+            "ref": content.get("ref"),
+            "client_id": message.client_id,
+            "seq": message.seq,
+            "conversation": chat_services.chat_conversation_payload(conversation),
+            "message": realtime.message_payload(message, for_customer=True),
+            "duplicate": not created,
+        }
 
     def _conversation(self, content):
         try:
@@ -124,23 +127,31 @@ class ChatConsumer(FrameConsumer):
         except ApplicationError as exc:
             raise FrameError(exc.code, exc.message) from None
 
-    def frame_typing(self, content):
+    async def frame_typing(self, content):
+        await db(self._typing)(content)
+
+    def _typing(self, content) -> None:
         active = content.get("is_typing", content.get("active", True))
         chat_services.chat_typing(conversation=self._conversation(content), active=bool(active))
 
-    def frame_read(self, content):
+    async def frame_read(self, content):
         seq = content.get("seq")
         if not isinstance(seq, int) or seq < 0:
             raise FrameError("invalid", "read needs a whole-number 'seq'.")
-        conversation = chat_services.chat_mark_read(conversation=self._conversation(content), seq=seq)
-        self.send_json({"type": "read.ok", "conversation_id": conversation.id, "seq": conversation.customer_read_seq})
+        conversation = await db(self._read)(content, seq)
+        await self.send_json(
+            {"type": "read.ok", "conversation_id": conversation.id, "seq": conversation.customer_read_seq}
+        )
 
-    # Group messages.
-    def customer_frame(self, message):
-        self.send_json(message["frame"])
+    def _read(self, content, seq: int):
+        return chat_services.chat_mark_read(conversation=self._conversation(content), seq=seq)
 
-    def visitor_frame(self, message):
+    # Group messages: forwarded on the event loop, no thread hop.
+    async def customer_frame(self, message):
+        await self.send_json(message["frame"])
+
+    async def visitor_frame(self, message):
         frame = message["frame"]
         if frame.get("type") == "conversation":
-            self.follow(frame["conversation"]["id"])
-        self.send_json(frame)
+            await self.follow(frame["conversation"]["id"])
+        await self.send_json(frame)

@@ -148,3 +148,23 @@ async def test_an_agent_hears_events_of_their_team_live():
         assert frame["event"] == "message.created" and frame["data"]["message"]["body"] == "live one"
     finally:
         await communicator.disconnect()
+
+
+async def test_an_event_heard_through_the_team_and_the_agents_own_group_reaches_the_socket_once():
+    agent, conversation, cookie = await sync_to_async(_setup)()
+    # The assignee is in the team's group and in their own: each event is addressed to both.
+    await sync_to_async(Conversation.objects.filter(pk=conversation.pk).update)(assignee=agent)
+    communicator = await connect(cookie)
+    try:
+        for body in ("first", "second", "last"):
+            await sync_to_async(message_create)(conversation=conversation, sender="customer", body=body)
+        heard = []
+        while True:
+            frame = await receive_until(communicator, "event")
+            heard.append((frame["seq"], frame["data"]["message"]["body"]))
+            if frame["data"]["message"]["body"] == "last":
+                break
+        assert [body for _, body in heard] == ["first", "second", "last"]
+        assert len({seq for seq, _ in heard}) == 3
+    finally:
+        await communicator.disconnect()
