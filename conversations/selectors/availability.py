@@ -5,11 +5,16 @@ policy at all means always open. Within hours the team is "away" when its policy
 when none of its agents is online; outside hours it is "closed" and ``next_open`` says until when.
 """
 
+import secrets
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from conversations.models import Conversation, Inbox
@@ -88,44 +93,164 @@ def availability_for_policy(
     """``staffed`` (a bool or a callable returning one) says whether someone is there; by default an
     online agent of ``team`` (or any online agent when there is no team)."""
     now = now or timezone.now()
+    return _with_presence(_hours_state(policy, now), team=team, staffed=staffed)
+
+
+def _hours_state(policy: BusinessHoursPolicy | None, now: datetime) -> "_Hours":
+    """What the calendar and the away switch say at ``now`` (presence aside), and until when it holds."""
     policy = _with_rows(policy)
     snapshot = ALWAYS_OPEN if policy is None else policy_snapshot(policy)
     zone = snapshot.time_zone
     policy_id = policy.pk if policy is not None else None
     if not engine.is_open(snapshot, now):
-        return Availability(
-            state="closed",
-            next_open=engine.next_open(snapshot, now),
-            time_zone=zone,
-            policy_id=policy_id,
-            reason="closed",
-        )
+        opens = engine.next_open(snapshot, now)
+        return _Hours("closed", opens, None, zone, policy_id, valid_until=opens)
     closes = engine.next_close(snapshot, now)
     if policy is not None and policy.away_switched_on(now):
-        return Availability("away", None, zone, policy_id, next_close=closes, reason="switched_away")
+        until = min(filter(None, (closes, policy.away_until)), default=None)
+        return _Hours("switched_away", None, closes, zone, policy_id, valid_until=until)
+    return _Hours("hours", None, closes, zone, policy_id, valid_until=closes)
+
+
+def _with_presence(hours: "_Hours", *, team: Team | int | None, staffed=None) -> Availability:
+    if hours.reason == "closed":
+        return Availability("closed", hours.next_open, hours.time_zone, hours.policy_id, reason="closed")
+    if hours.reason == "switched_away":
+        return Availability(
+            "away", None, hours.time_zone, hours.policy_id, next_close=hours.next_close, reason="switched_away"
+        )
     if staffed is None:
         staffed = _someone_online(team)
     elif callable(staffed):
         staffed = staffed()
     if not staffed:
-        return Availability("away", None, zone, policy_id, next_close=closes, reason="nobody_online")
-    return Availability("open", None, zone, policy_id, next_close=closes, reason="hours")
+        return Availability(
+            "away", None, hours.time_zone, hours.policy_id, next_close=hours.next_close, reason="nobody_online"
+        )
+    return Availability("open", None, hours.time_zone, hours.policy_id, next_close=hours.next_close, reason="hours")
+
+
+# --- The cache of the calendar's answer ---------------------------------------------------------------
+#
+# Availability is asked on every customer message (the away-reply hook) and every chat page view, and
+# computing it from scratch costs a handful of queries and a walk through the calendar. The calendar's
+# answer only changes at its next transition (next_open / next_close / the away switch's end) or when a
+# policy, its windows or exceptions, or a team's or inbox's choice of policy is edited. So each process
+# keeps the answer per (team, inbox) until the earlier of that transition and CACHE_SECONDS, under a
+# generation token in the shared cache that every such edit replaces, in every process at once.
+# Presence (is someone online?) is not cached: it is one indexed query and changes without a save.
+
+CACHE_SECONDS = 30  # also bounds staleness after edits that bypass signals (queryset.update())
+CACHE_MAX_ENTRIES = 2048
+_GENERATION_KEY = "availability:generation"
+
+
+@dataclass(frozen=True)
+class _Hours:
+    reason: str  # "hours" (within hours), "switched_away" or "closed"
+    next_open: datetime | None
+    next_close: datetime | None
+    time_zone: str
+    policy_id: int | None
+    valid_until: datetime | None = None  # the next transition; None when there is none
+
+
+@dataclass(frozen=True)
+class _Entry:
+    hours: _Hours
+    presence_team_id: int | None
+    computed_at: datetime
+    valid_until: datetime
+    expires: float  # time.monotonic()
+
+
+_entries: dict[tuple, _Entry] = {}
+_entries_generation: list[str] = [""]
+
+
+def _generation() -> str:
+    token = cache.get(_GENERATION_KEY)
+    if token is None:
+        token = secrets.token_hex(8)
+        if not cache.add(_GENERATION_KEY, token, timeout=None):
+            token = cache.get(_GENERATION_KEY) or token
+    return token
+
+
+def availability_cache_invalidate() -> None:
+    """Forget every cached answer, here and (through the shared generation token) in every process."""
+    _entries.clear()
+    cache.set(_GENERATION_KEY, secrets.token_hex(8), timeout=None)
+
+
+def _cached(key: tuple, now: datetime, compute) -> _Entry:
+    generation = _generation()
+    if _entries_generation[0] != generation or len(_entries) > CACHE_MAX_ENTRIES:
+        _entries.clear()
+        _entries_generation[0] = generation
+    entry = _entries.get(key)
+    if entry is not None and entry.computed_at <= now < entry.valid_until and time.monotonic() < entry.expires:
+        return entry
+    hours, presence_team_id = compute()
+    ttl_end = now + timedelta(seconds=CACHE_SECONDS)
+    valid_until = min(hours.valid_until, ttl_end) if hours.valid_until else ttl_end
+    entry = _Entry(hours, presence_team_id, now, valid_until, time.monotonic() + CACHE_SECONDS)
+    if _entries_generation[0] == generation:
+        _entries[key] = entry
+    return entry
+
+
+def _invalidate_on_commit(**kwargs) -> None:
+    update_fields = kwargs.get("update_fields")
+    sender = kwargs.get("sender")
+    if sender in (Team, Inbox) and update_fields and not _POLICY_CHOICE_FIELDS & set(update_fields):
+        return  # e.g. the round-robin pointer: no bearing on hours
+    _entries.clear()
+    # Again after commit: another process could have cached the old rows meanwhile.
+    availability_cache_invalidate()
+    transaction.on_commit(availability_cache_invalidate)
+
+
+_POLICY_CHOICE_FIELDS = {"business_hours_policy", "business_hours_policy_id", "team", "team_id"}
+
+
+def _connect_invalidation() -> None:
+    from hours.models import DateException, WeeklyWindow
+
+    for model in (BusinessHoursPolicy, WeeklyWindow, DateException, Team, Inbox):
+        uid = f"availability-cache-{model._meta.label_lower}"
+        post_save.connect(_invalidate_on_commit, sender=model, dispatch_uid=uid + "-save")
+        post_delete.connect(_invalidate_on_commit, sender=model, dispatch_uid=uid + "-delete")
+
+
+_connect_invalidation()
 
 
 def inbox_availability(*, inbox: Inbox, now: datetime | None = None) -> Availability:
-    team = inbox.team if inbox.team_id else None
-    return availability_for_policy(policy_for_inbox(inbox), now=now, team=team)
+    now = now or timezone.now()
+
+    def compute():
+        return _hours_state(policy_for_inbox(inbox), now), inbox.team_id
+
+    entry = _cached(("inbox", inbox.pk), now, compute)
+    return _with_presence(entry.hours, team=entry.presence_team_id)
 
 
 def conversation_availability(*, conversation: Conversation, now: datetime | None = None) -> Availability:
-    team = (
-        conversation.team if conversation.team_id else (conversation.inbox.team if conversation.inbox.team_id else None)
-    )
-    return availability_for_policy(policy_for_conversation(conversation), now=now, team=team)
+    now = now or timezone.now()
+
+    def compute():
+        presence_team_id = conversation.team_id or conversation.inbox.team_id
+        return _hours_state(policy_for_conversation(conversation), now), presence_team_id
+
+    entry = _cached(("conversation", conversation.team_id, conversation.inbox_id), now, compute)
+    return _with_presence(entry.hours, team=entry.presence_team_id)
 
 
 def team_availability(*, team: Team, now: datetime | None = None) -> Availability:
-    return availability_for_policy(policy_for_team(team), now=now, team=team)
+    now = now or timezone.now()
+    entry = _cached(("team", team.pk), now, lambda: (_hours_state(policy_for_team(team), now), team.pk))
+    return _with_presence(entry.hours, team=team)
 
 
 def team_availability_list(*, teams=None, now: datetime | None = None) -> list[tuple[Team, Availability]]:
