@@ -113,6 +113,9 @@ def chat_message_send(
     context = context or {}
     inbox, customer = visitor.inbox, visitor.customer
     with transaction.atomic():
+        # One writer per customer at a time: two sends racing (two tabs, the socket and the HTTP
+        # fallback) must continue one conversation, not start one each.
+        Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True).first()
         conversation = conversation_for_customer_message(inbox=inbox, customer=customer)
         started = conversation is None
         if started:

@@ -55,6 +55,8 @@ def inbound_message_receive(*, inbox: Inbox, item: InboundMessage) -> tuple[Mess
 
     customer = customer_for_address(kind=inbox.kind, address=item.address, name=item.name)
     with transaction.atomic():
+        # Platforms deliver concurrently; one writer per customer keeps them in one conversation.
+        Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True).first()
         conversation = conversation_for_customer_message(inbox=inbox, customer=customer)
         if conversation is None:
             conversation = conversation_create(inbox=inbox, customer=customer, context={"channel": inbox.kind})
