@@ -206,6 +206,28 @@ def _auto_assign_on_customer_message(conversation: Conversation, message: Messag
         return
     if conversation.status not in ACTIVE_STATUSES:
         return
-    if not Team.objects.filter(pk=conversation.team_id, auto_assign=True).exists():
+    if not _room_in_team(team_id=conversation.team_id):
         return
     conversation_auto_assign(conversation=conversation)
+
+
+def _room_in_team(*, team_id: int) -> bool:
+    """Whether the team assigns automatically and an online member has room, looked up without a lock.
+
+    A busy team's members are usually all full: taking the team's lock to find that out would queue
+    every customer message of the team behind one another until each commits. Whoever frees up room
+    meanwhile is found by the next message, as under the lock."""
+    return (
+        Agent.objects.filter(
+            teams__id=team_id, teams__auto_assign=True, is_active=True, availability=Agent.Availability.ONLINE
+        )
+        .annotate(
+            load=Count(
+                "assigned_conversations",
+                filter=Q(assigned_conversations__status__in=ACTIVE_STATUSES),
+                distinct=True,
+            )
+        )
+        .filter(load__lt=F("capacity"))
+        .exists()
+    )
