@@ -38,24 +38,58 @@ def rate_for(scope: str) -> tuple[int, int]:
 
 def hit(scope: str, ident: str, *, now: float | None = None) -> int | None:
     """Count one attempt; return the seconds to wait if the limit is exceeded, else None."""
-    limit, window = rate_for(scope)
+    return _hits([(scope, ident)], now=now)[0]
+
+
+def _hits(limits: list[tuple[str, str]], *, now: float | None = None) -> list[int | None]:
     now = time.time() if now is None else now
-    bucket = int(now // window)
-    key = f"throttle:{scope}:{ident}:{bucket}"
-    cache.add(key, 0, timeout=window + 5)
+    buckets = []
+    for scope, ident in limits:
+        limit, window = rate_for(scope)
+        bucket = int(now // window)
+        buckets.append((f"throttle:{scope}:{ident}:{bucket}", limit, window, bucket))
+    counts = _incr_all([(key, window + 5) for key, _, window, _ in buckets])
+    return [
+        max(1, math.ceil((bucket + 1) * window - now)) if count > limit else None
+        for count, (_, limit, window, bucket) in zip(counts, buckets, strict=True)
+    ]
+
+
+def _incr_all(keys: list[tuple[str, int]]) -> list[int]:
+    """Increment each counter (created with its timeout), in one round trip on Redis: this runs for every
+    message written, and each round trip is paid while the writer holds a worker thread."""
+    client = _redis_client()
+    if client is None:
+        return [_incr(key, timeout) for key, timeout in keys]
+    pipe = client.pipeline(transaction=False)
+    for key, timeout in keys:
+        full = cache.make_and_validate_key(key)
+        pipe.incr(full)
+        # The key names its window, so refreshing its expiry on each hit cannot stretch a window.
+        pipe.expire(full, timeout)
+    return [int(count) for count in pipe.execute()[::2]]
+
+
+def _redis_client():
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None
+
+
+def _incr(key: str, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
     try:
-        count = cache.incr(key)
+        return cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window + 5)
-        count = 1
-    if count > limit:
-        return max(1, math.ceil((bucket + 1) * window - now))
-    return None
+        cache.add(key, 1, timeout=timeout)
+        return 1
 
 
 def check(limits: list[tuple[str, str]], *, what: str) -> None:
     """Count against every (scope, ident) pair; raise RateLimited with the longest wait if any is over."""
-    waits = [wait for scope, ident in limits if (wait := hit(scope, ident))]
+    waits = [wait for wait in _hits(limits) if wait]
     if waits:
         retry_after = max(waits)
         raise RateLimited(f"Too many {what} in a short time. Try again in {retry_after} s.", retry_after=retry_after)

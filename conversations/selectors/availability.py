@@ -142,6 +142,7 @@ def _with_presence(hours: "_Hours", *, team: Team | int | None, staffed=None) ->
 
 CACHE_SECONDS = 30  # also bounds staleness after edits that bypass signals (queryset.update())
 CACHE_MAX_ENTRIES = 2048
+GENERATION_SECONDS = 1.0
 _GENERATION_KEY = "availability:generation"
 
 
@@ -166,21 +167,30 @@ class _Entry:
 
 _entries: dict[tuple, _Entry] = {}
 _entries_generation: list[str] = [""]
+_generation_seen: list = ["", 0.0]
 
 
 def _generation() -> str:
+    # Read from the shared cache at most every GENERATION_SECONDS: an edit in another process shows here
+    # that much later at worst, and a message pays no Redis round trip for it.
+    token, read_at = _generation_seen
+    if token and time.monotonic() - read_at < GENERATION_SECONDS:
+        return token
     token = cache.get(_GENERATION_KEY)
     if token is None:
         token = secrets.token_hex(8)
         if not cache.add(_GENERATION_KEY, token, timeout=None):
             token = cache.get(_GENERATION_KEY) or token
+    _generation_seen[:] = [token, time.monotonic()]
     return token
 
 
 def availability_cache_invalidate() -> None:
     """Forget every cached answer, here and (through the shared generation token) in every process."""
     _entries.clear()
-    cache.set(_GENERATION_KEY, secrets.token_hex(8), timeout=None)
+    token = secrets.token_hex(8)
+    cache.set(_GENERATION_KEY, token, timeout=None)
+    _generation_seen[:] = [token, time.monotonic()]
 
 
 def _cached(key: tuple, now: datetime, compute) -> _Entry:
