@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export PORT HOST
+HELPDESK_PORT := $(PORT)
+export HOST HELPDESK_PORT
 
 .PHONY: help install run migrate seed test test-fast lint format bench clean
 
@@ -28,7 +29,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python -m helpdesk.embedded -- $(BIN)/python manage.py seed_demo
 
 run: seed
 	@echo ""

@@ -70,7 +70,27 @@ def run_foreground(socket_path: Path) -> None:
     os.execv(args[0], args)
 
 
-if __name__ == "__main__":  # python -m helpdesk.embedded [socket]; defaults to the one settings use
+def run_with(command: list[str]) -> int:
+    """Run a set-up command (migrate, seed_demo) with the embedded Redis up, stopping it afterwards if we
+    started it; with REDIS_URL set, just run the command."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+    from django.conf import settings
+
+    proc = start_background(settings.EMBEDDED_REDIS_SOCKET) if settings.REDIS_IS_EMBEDDED else None
+    try:
+        return subprocess.call(command)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    # python -m helpdesk.embedded               run redis-server in the foreground (the Procfile's redis)
+    # python -m helpdesk.embedded SOCKET        the same on another socket
+    # python -m helpdesk.embedded -- CMD ...    run CMD with the embedded Redis up
+    if sys.argv[1:2] == ["--"]:
+        sys.exit(run_with(sys.argv[2:]))
     if len(sys.argv) > 1:
         run_foreground(Path(sys.argv[1]))
     else:

@@ -34,7 +34,8 @@ def main() -> None:
     wait_for_redis(settings.REDIS_URL)
     python = sys.executable
     if role == "web":
-        port = os.environ.get("PORT", "8000")
+        # honcho rewrites PORT for every process it starts (base + 100 x index); HELPDESK_PORT is ours.
+        port = os.environ.get("HELPDESK_PORT") or os.environ.get("PORT", "8000")
         host = os.environ.get("HOST", "127.0.0.1")
         args = [python, "-m", "daphne", "-b", host, "-p", port, "--proxy-headers", "helpdesk.asgi:application"]
     elif role == "worker":
