@@ -13,7 +13,7 @@ from django.utils import timezone
 from conversations import realtime
 from conversations.models import Conversation, Inbox, Message, Visitor
 from conversations.selectors.availability import inbox_availability
-from conversations.services.events import event_emit
+from conversations.services.events import event_emit, events_at_end
 from conversations.services.messages import (
     conversation_create,
     conversation_mark_read,
@@ -112,7 +112,9 @@ def chat_message_send(
     created, before anything is written. Returns (message, created, conversation)."""
     context = context or {}
     inbox, customer = visitor.inbox, visitor.customer
-    with transaction.atomic():
+    # The events (a new or reopened conversation, then the message) are logged together at the end, so
+    # the event counter is locked only from there to commit, not for the whole write.
+    with transaction.atomic(), events_at_end():
         # One writer per customer at a time: two sends racing (two tabs, the socket and the HTTP
         # fallback) must continue one conversation, not start one each.
         Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True).first()

@@ -1,25 +1,63 @@
 """The agents' event log: a gapless, commit-ordered sequence of what changed, for live updates and catch-up."""
 
+import threading
+from contextlib import contextmanager
+from functools import partial
+
 from django.db import connection, transaction
 
 from conversations import realtime
 from conversations.models import Conversation, Event, EventCounter
 
 
-def _next_event_seq() -> int:
-    # The UPDATE takes the counter's row lock until commit, so numbers are handed out in commit order and
-    # a reader that has seen N has seen everything up to N. Take it last in a transaction, in one round
-    # trip: every statement while it is held makes every other writer wait.
+def _take_event_seqs(count: int = 1) -> int:
+    """Reserve ``count`` consecutive seqs; returns the last.
+
+    The UPDATE takes the counter's row lock until commit, so numbers are handed out in commit order and
+    a reader that has seen N has seen everything up to N. Take it last in a transaction, in one round
+    trip: every statement while it is held makes every other writer wait."""
     table = connection.ops.quote_name(EventCounter._meta.db_table)
-    sql = f"UPDATE {table} SET value = value + 1 WHERE id = 1 RETURNING value"  # noqa: S608 - no input
+    sql = f"UPDATE {table} SET value = value + %s WHERE id = 1 RETURNING value"  # noqa: S608 - no input
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(sql, [count])
         row = cursor.fetchone()
         if row is None:
             EventCounter.objects.get_or_create(pk=1, defaults={"value": 0})
-            cursor.execute(sql)
+            cursor.execute(sql, [count])
             row = cursor.fetchone()
     return row[0]
+
+
+def _next_event_seq() -> int:
+    return _take_event_seqs(1)
+
+
+_held = threading.local()
+
+
+@contextmanager
+def events_at_end():
+    """Log the events emitted inside the block when it ends, taking the counter once for all of them.
+
+    For a write path that emits an event early (a new conversation, then its first message): without it,
+    the counter would stay locked, and every other writer waiting, for the rest of the transaction. Use
+    it as the last thing inside ``transaction.atomic()``, around a block whose savepoints, if any roll
+    back, emitted no events. An exception discards the held events along with the transaction."""
+    if getattr(_held, "events", None) is not None:
+        yield  # nested: the outer block logs them
+        return
+    _held.events = pending = []
+    try:
+        yield
+    finally:
+        _held.events = None
+    if pending:
+        last = _take_event_seqs(len(pending))
+        for offset, event in enumerate(pending):
+            event.seq = last - len(pending) + 1 + offset
+        Event.objects.bulk_create(pending)
+        for event in pending:
+            transaction.on_commit(partial(realtime.broadcast_event, event))
 
 
 def event_emit(
@@ -39,8 +77,7 @@ def event_emit(
     if conversation is not None and agent_id is None:
         team_id = conversation.team_id if team_id is None else team_id
         assignee_id = conversation.assignee_id if assignee_id is None else assignee_id
-    event = Event.objects.create(
-        seq=_next_event_seq(),
+    event = Event(
         type=type,
         conversation=conversation,
         team_id=team_id,
@@ -48,5 +85,11 @@ def event_emit(
         agent_id=agent_id,
         payload=payload,
     )
+    held = getattr(_held, "events", None)
+    if held is not None:
+        held.append(event)  # logged, with its seq, when events_at_end's block ends
+        return event
+    event.seq = _next_event_seq()
+    event.save(force_insert=True)
     transaction.on_commit(lambda: realtime.broadcast_event(event))
     return event
