@@ -3,6 +3,7 @@ Django's file backend (the embedded default), exactly once for a batch of replie
 
 import email
 import email.policy
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,16 @@ from tests.factories import AgentFactory, ConversationFactory, CustomerFactory, 
 from tests.live import CeleryWorker, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def _mails_in(mail_dir: Path) -> list:
+    separator = b"\n" + b"-" * 79 + b"\n"
+    mails = []
+    for path in mail_dir.glob("*"):
+        for chunk in path.read_bytes().split(separator):
+            if chunk.strip():
+                mails.append(email.message_from_bytes(chunk.lstrip(), policy=email.policy.default))
+    return mails
 
 
 @pytest.fixture
@@ -32,10 +43,8 @@ def real_worker(settings):
 def test_the_worker_mails_unseen_replies_once_with_a_working_reply_address(real_worker, settings):
     settings.EMAIL_FALLBACK_MINUTES = 0
     mail_dir = Path(settings.VAR_DIR) / "mail"
-    before = set(mail_dir.glob("*")) if mail_dir.exists() else set()
-    conversation = ConversationFactory(
-        inbox=InboxFactory(kind="webchat"), customer=CustomerFactory(email="ada@example.com")
-    )
+    address = f"ada-{uuid.uuid4().hex[:12]}@example.com"
+    conversation = ConversationFactory(inbox=InboxFactory(kind="webchat"), customer=CustomerFactory(email=address))
     message_create(conversation=conversation, sender="customer", body="Hello?", client_id="c-1")
     agent = AgentFactory()
     # With no delay configured, replies coalesce when they are written before the task runs.
@@ -49,10 +58,10 @@ def test_the_worker_mails_unseen_replies_once_with_a_working_reply_address(real_
         timeout=30,
         message=f"the worker to send the e-mail:\n{real_worker.output()[-2000:]}",
     )
-    written = [p for p in mail_dir.glob("*") if p not in before]
+    # The file backend may append to a file another test's mail went into: find ours by its recipient.
+    written = [m for m in _mails_in(mail_dir) if m["To"] == address]
     assert len(written) == 1
-    parsed = email.message_from_bytes(written[0].read_bytes(), policy=email.policy.default)
-    assert parsed["To"] == "ada@example.com"
+    parsed = written[0]
     assert identity.conversation_id_from_reply_address(parsed["Reply-To"]) == conversation.pk
     text = parsed.get_body(preferencelist=("plain",)).get_content()
     assert "First part of the answer" in text and "Second part" in text
