@@ -103,7 +103,9 @@ def conversation_auto_assign(*, conversation: Conversation) -> Agent | None:
         return None
     with transaction.atomic():
         # The team's row lock queues the assigners of one team, so loads are read and raised one at a time.
-        team = Team.objects.select_for_update().filter(pk=conversation.team_id).first()
+        # NO KEY: a plain FOR UPDATE would conflict with the key-share lock that inserting a conversation
+        # of the team takes, so two new conversations assigning at once would deadlock.
+        team = Team.objects.select_for_update(no_key=True).filter(pk=conversation.team_id).first()
         locked = _lock(conversation.pk)
         if team is None or locked is None:
             return None
@@ -125,7 +127,7 @@ def team_backlog_assign(*, team: Team, limit: int = BACKLOG_BATCH) -> int:
         return 0
     assigned = 0
     with transaction.atomic():
-        team = Team.objects.select_for_update().filter(pk=team.pk).first()
+        team = Team.objects.select_for_update(no_key=True).filter(pk=team.pk).first()
         if team is None:
             return 0
         waiting = list(
@@ -148,7 +150,7 @@ def agent_offline_redistribute(*, agent: Agent) -> int:
     moved = 0
     for team in agent.teams.filter(redistribute_on_offline=True):
         with transaction.atomic():
-            team = Team.objects.select_for_update().get(pk=team.pk)
+            team = Team.objects.select_for_update(no_key=True).get(pk=team.pk)
             conversations = list(
                 Conversation.objects.select_for_update(skip_locked=True)
                 .filter(team=team, assignee=agent, status__in=ACTIVE_STATUSES)
