@@ -1,9 +1,6 @@
 """Away replies: told at once when we are back, once per closed period, never over an agent's answer."""
 
-import json
-import threading
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,9 +12,9 @@ from conversations.services.outbox import outbox_process
 from helpdesk.models import Agent
 from hours.models import AwayText
 from tests.factories import AgentFactory, ConversationFactory, CustomerFactory, InboxFactory, TeamFactory
+from tests.fakes import FakeServer
 from tests.hours.clock import frozen_clock
 from tests.hours.policies import always_open, berlin_office, never_open
-from tests.services import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -195,41 +192,21 @@ def test_the_task_skips_the_reply_when_an_agent_answered_before_it_ran(clock, dj
     assert away_replies(conversation) == []
 
 
-class Sink:
-    def __init__(self):
-        self.bodies: list[dict] = []
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                sink.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 def test_the_away_reply_goes_out_over_the_conversations_channel(clock, django_capture_on_commit_callbacks):
-    sink = Sink()
+    sink = FakeServer()
     try:
         clock.set(FRIDAY_EVENING)
         policy = berlin_office()
         team = TeamFactory(business_hours_policy=policy)
-        inbox = InboxFactory(team=team, kind="api", settings={"webhook_url": sink.url})
+        inbox = InboxFactory(team=team, kind="api", settings={"webhook_url": sink.url + "/hook"})
         conversation, _ = conversation_for(policy, inbox=inbox)
         customer_writes(conversation, capture=django_capture_on_commit_callbacks)
 
         [reply] = away_replies(conversation)
         assert Message.objects.get(pk=reply.pk).delivery_status == Message.Delivery.SENT
-        assert [body["message"]["body"] for body in sink.bodies] == [reply.body]
+        assert [request["json"]["message"]["body"] for request in sink.requests] == [reply.body]
     finally:
-        sink.server.shutdown()
+        sink.close()
 
 
 def test_the_customer_message_and_the_intent_commit_together(clock, django_capture_on_commit_callbacks):

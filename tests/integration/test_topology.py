@@ -7,8 +7,6 @@ and the worker delivers the reply over the inbox's channel through the outbox.
 import hashlib
 import hmac
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -16,36 +14,10 @@ from websockets.sync.client import connect
 
 from conversations.models import Message
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory
+from tests.fakes import FakeServer
 from tests.live import CeleryWorker, LiveServer, session_cookie_for, wait_for
-from tests.services import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-class WebhookSink:
-    """A local HTTP endpoint standing in for a company's system on the API channel."""
-
-    def __init__(self):
-        self.received: list[tuple[dict, bytes]] = []
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                sink.received.append((dict(self.headers), body))
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
 
 
 @pytest.fixture
@@ -99,12 +71,12 @@ def test_a_socket_on_one_daphne_hears_a_message_sent_through_another(topology):
 
 def test_the_worker_delivers_a_reply_over_the_channel_exactly_once(topology):
     server_a, _, _ = topology
-    sink = WebhookSink()
+    sink = FakeServer()
     try:
         team = TeamFactory()
         agent = AgentFactory()
         team.members.add(agent)
-        inbox = InboxFactory(team=team, kind="api", settings={"webhook_url": sink.url})
+        inbox = InboxFactory(team=team, kind="api", settings={"webhook_url": sink.url + "/hook"})
         conversation = ConversationFactory(inbox=inbox)
         token = Token.objects.create(user=agent)
 
@@ -123,8 +95,8 @@ def test_the_worker_delivers_a_reply_over_the_channel_exactly_once(topology):
             lambda: Message.objects.get(pk=message.pk).delivery_status == Message.Delivery.SENT,
             message="the worker to deliver",
         )
-        assert len(sink.received) == 1
-        headers, body = sink.received[0]
+        assert len(sink.requests) == 1
+        headers, body = sink.requests[0]["headers"], sink.requests[0]["raw"]
         expected = "sha256=" + hmac.new(inbox.secret.encode(), body, hashlib.sha256).hexdigest()
         assert headers["X-Helpdesk-Signature"] == expected
         assert json.loads(body)["message"]["body"] == "delivered by the worker"
