@@ -45,7 +45,7 @@ run: seed
 	@if [ -n "$$REDIS_URL" ]; then exec $(BIN)/honcho -f Procfile.external start; else exec $(BIN)/honcho -f Procfile start; fi
 
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	VAR_DIR=$${VAR_DIR:-$(CURDIR)/var/test} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

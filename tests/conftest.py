@@ -1,15 +1,12 @@
 """Fixtures shared by the whole suite: an embedded Redis when none is configured, capture helpers, agents."""
 
-import os
-from pathlib import Path
+# pytest-django reads the settings before this file is imported, so VAR_DIR (where the SQLite database,
+# the embedded Redis socket and mail files live) is chosen by whoever starts pytest: `make test` uses
+# var/test so a run never shares files with a running `make run`.
+import pytest
+from django.conf import settings
 
-# Tests keep their files (SQLite database, embedded Redis socket) apart from a running `make run`.
-os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
-
-import pytest  # noqa: E402
-from django.conf import settings  # noqa: E402
-
-from helpdesk import embedded  # noqa: E402
+from helpdesk import embedded
 
 _embedded_redis = None
 

@@ -33,6 +33,7 @@ def child_env(**extra) -> dict:
             "DATABASE_URL": test_database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "SECRET_KEY": settings.SECRET_KEY,
+            "VAR_DIR": str(settings.VAR_DIR),
             "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
             "PYTHONUNBUFFERED": "1",
         }
