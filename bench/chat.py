@@ -348,7 +348,7 @@ async def run_rising(driver, *, rates, seconds, customers, watchers, drain, log)
 
 
 def run(*, customers: int, agents: int, rates: list[float], seconds: float, drain: float, profile_dir, log) -> dict:
-    """Both paths on the same daphne and Redis: the application first, then the bare baseline."""
+    """Both paths on the same daphne setup and Redis: the bare baseline first, then the application."""
     from bench.profile import Profiler
     from bench.runtime import Daphne
     from bench.world import make_world
@@ -359,6 +359,15 @@ def run(*, customers: int, agents: int, rates: list[float], seconds: float, drai
     results = {"customers": customers, "agents": agents, "step_seconds": seconds}
     # One process, like the baseline it is compared with; every load comes from 127.0.0.1, so the
     # per-IP and per-visitor limits are lifted (their Redis round trips are still paid).
+    # Each path gets a fresh daphne process (same code, settings and Redis): a step that overloads one
+    # leaves thousands of frames queued, and the other path must not be measured behind them.
+    with Daphne(**unthrottled()) as server:
+        results["baseline"] = asyncio.run(
+            run_rising(
+                BaselineDriver(server, customers, agents), rates=rates, seconds=seconds, customers=customers,
+                watchers=agents, drain=drain, log=log,
+            )
+        )  # fmt: skip
     with Daphne(**unthrottled()) as server:
         driver = app_driver(server, world)
         profiler = Profiler(server.pid, profile_dir / "chat-app.pyspy.txt")
@@ -367,12 +376,6 @@ def run(*, customers: int, agents: int, rates: list[float], seconds: float, drai
         )
         results["app"]["profile"] = profiler.stop()
         results["app"]["daphne_rss_mb"] = round(server.rss_kb() / 1024, 1)
-        results["baseline"] = asyncio.run(
-            run_rising(
-                BaselineDriver(server, customers, agents), rates=rates, seconds=seconds, customers=customers,
-                watchers=agents, drain=drain, log=log,
-            )
-        )  # fmt: skip
     app_max = results["app"]["max_sustained_throughput"]
     base_max = results["baseline"]["max_sustained_throughput"]
     half = results["app"]["at_half_max"]
