@@ -5,11 +5,10 @@ import datetime as dt
 import os
 import platform
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from helpdesk.devservers import CeleryProcess, DaphneProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/helpdesk_bench"
@@ -136,93 +135,24 @@ def child_env(**extra) -> dict:
     return env
 
 
-def free_port() -> int:
-    import socket
-    from contextlib import closing
-
-    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Process:
-    def __init__(self, args: list[str], env: dict, name: str):
-        self.name = name
-        self.log_path = Path(os.environ["VAR_DIR"]) / f"{name}.log"
-        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def output(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.log.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-
-class Daphne(Process):
+class Daphne(DaphneProcess):
     """One daphne process serving the whole application, with the bench's bare consumers routed in."""
 
     def __init__(self, **env_extra):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "helpdesk.asgi:application"]
-        super().__init__(args, child_env(BENCH_BASELINE="1", **env_extra), f"daphne-{self.port}")
-        self.wait_ready()
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"daphne exited early:\n{self.output()}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=3) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"daphne on {self.port} not healthy in {timeout:.0f} s:\n{self.output()}")
+        super().__init__(
+            env=child_env(BENCH_BASELINE="1", **env_extra), log_dir=Path(os.environ["VAR_DIR"]), timeout=60
+        )
 
     def rss_kb(self) -> int:
         return rss_kb(self.pid)
 
 
-class CeleryWorker(Process):
+class CeleryWorker(CeleryProcess):
     def __init__(self, concurrency: int = 2, **env_extra):
-        args = [
-            sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-l", "info", "-c", str(concurrency),
-            "--without-mingle", "--without-gossip", "-n", f"bench-{os.getpid()}-{free_port()}@%h",
-        ]  # fmt: skip
-        super().__init__(args, child_env(**env_extra), f"celery-{free_port()}")
-        self.wait_ready()
-
-    def wait_ready(self, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"celery exited early:\n{self.output()}")
-            if " ready." in self.output():
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"celery worker not ready in {timeout:.0f} s:\n{self.output()}")
+        super().__init__(
+            env=child_env(**env_extra), log_dir=Path(os.environ["VAR_DIR"]), concurrency=concurrency,
+            node_prefix="bench", timeout=90,
+        )  # fmt: skip
 
 
 def rss_kb(pid: int) -> int:

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.services import free_port
+from helpdesk.devservers import free_port
 
 
 class FakeServer:

@@ -6,8 +6,6 @@ green CI run means every test really ran.
 
 import os
 import shutil
-import socket
-from contextlib import closing
 
 import pytest
 from django.conf import settings
@@ -38,9 +36,3 @@ def need_chromium() -> str:
     path = chromium_path()
     need(path is not None, "needs Debian's chromium (apt-get install chromium) for browser tests")
     return path
-
-
-def free_port() -> int:
-    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

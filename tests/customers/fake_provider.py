@@ -7,7 +7,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from tests.services import free_port
+from helpdesk.devservers import free_port
 
 PERSON = {
     "person": {

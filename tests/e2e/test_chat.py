@@ -149,7 +149,7 @@ class HostSite:
         import threading
         from http.server import BaseHTTPRequestHandler, HTTPServer
 
-        from tests.services import free_port
+        from helpdesk.devservers import free_port
 
         page = f"<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>{snippet}</body></html>"
 
