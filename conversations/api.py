@@ -14,21 +14,12 @@ from conversations.services import actions, presence
 from conversations.services import canned as canned_services
 from conversations.services import messages as message_services
 from customers.models import ChannelKind
-from helpdesk.errors import ApplicationError
+from helpdesk.errors import ApplicationError, whole_number
 from helpdesk.models import Agent, Team
 
 
 def parse_int(request, name: str, default: int, minimum: int = 0) -> int:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApplicationError(f"{name} must be a whole number.", fields={name: ["Not a whole number."]}) from None
-    if value < minimum:
-        raise ApplicationError(f"{name} must be at least {minimum}.", fields={name: [f"At least {minimum}."]})
-    return value
+    return whole_number(request.query_params.get(name), name=name, default=default, minimum=minimum)
 
 
 class ConversationSerializer(serializers.ModelSerializer):

@@ -39,6 +39,19 @@ class Forbidden(ApplicationError):
         super().__init__(message, **kwargs)
 
 
+def whole_number(raw, *, name: str, default: int, minimum: int = 0) -> int:
+    """A whole-number parameter from a query string or JSON body, or a clear error naming it."""
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ApplicationError(f"{name} must be a whole number.", fields={name: ["Not a whole number."]}) from None
+    if value < minimum:
+        raise ApplicationError(f"{name} must be at least {minimum}.", fields={name: [f"At least {minimum}."]})
+    return value
+
+
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 

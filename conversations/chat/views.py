@@ -24,7 +24,7 @@ from conversations.selectors import chat as chat_selectors
 from conversations.services import chat as chat_services
 from conversations.services.email_fallback import inbound_email_receive
 from customers.models import ChannelKind
-from helpdesk.errors import ApplicationError, json_error
+from helpdesk.errors import ApplicationError, json_error, whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -63,18 +63,6 @@ def _json_body(request: HttpRequest) -> dict:
     if not isinstance(data, dict):
         raise ApplicationError("The request body must be a JSON object.", code="bad_json")
     return data
-
-
-def _int_param(value, name: str, default: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ApplicationError(f"{name} must be a whole number.", fields={name: ["Not a whole number."]}) from None
-    if number < 0:
-        raise ApplicationError(f"{name} must be at least 0.", fields={name: ["At least 0."]})
-    return number
 
 
 def _csp(inbox: Inbox, request: HttpRequest) -> str:
@@ -227,8 +215,8 @@ def chat_messages(request: HttpRequest, visitor) -> JsonResponse:
         conversation = chat_selectors.chat_conversation_get(
             visitor=visitor, conversation_id=request.GET.get("conversation")
         )
-        after_seq = _int_param(request.GET.get("after_seq"), "after_seq", 0)
-        limit = _int_param(request.GET.get("limit"), "limit", 100) or 100
+        after_seq = whole_number(request.GET.get("after_seq"), name="after_seq", default=0)
+        limit = whole_number(request.GET.get("limit"), name="limit", default=100) or 100
         items = chat_selectors.chat_message_list(conversation=conversation, after_seq=after_seq, limit=limit)
         return JsonResponse(
             {
@@ -282,7 +270,7 @@ def send_from_request(*, visitor, data: dict, ip: str, user_agent: str):
 @chat_api
 def chat_read(request: HttpRequest, visitor, conversation_id: int) -> JsonResponse:
     conversation = chat_selectors.chat_conversation_get(visitor=visitor, conversation_id=conversation_id)
-    seq = _int_param(_json_body(request).get("seq"), "seq", 0)
+    seq = whole_number(_json_body(request).get("seq"), name="seq", default=0)
     conversation = chat_services.chat_mark_read(conversation=conversation, seq=seq)
     return JsonResponse({"conversation": chat_services.chat_conversation_payload(conversation)})
 

@@ -157,6 +157,15 @@ def test_catch_up_returns_only_public_messages_after_the_seq(chat):
     assert data["conversation"]["last_seq"] == reply.seq
 
 
+@pytest.mark.parametrize("after_seq", ["abc", "-1"])
+def test_catch_up_explains_a_bad_cursor(chat, after_seq):
+    chat.send("one", "c-1")
+    conversation = Conversation.objects.get()
+    response = chat.get("api/messages", conversation=conversation.id, after_seq=after_seq)
+    assert response.status_code == 400
+    assert "after_seq" in response.json()["error"]["fields"]
+
+
 def test_catch_up_answers_in_a_fixed_number_of_queries(chat, django_assert_max_num_queries):
     for n in range(5):
         chat.send(f"m{n}", f"c-{n}")
