@@ -12,20 +12,12 @@ from helpdesk.models import Agent, Team
 
 
 def _team_status(team: Team) -> dict:
-    team_availability = getattr(availability_selectors, "team_availability", None)
-    if team_availability is not None:
-        status = team_availability(team=team)
-    else:
-        inbox = team.inboxes.first()
-        if inbox is None:
-            return {"id": team.id, "name": team.name, "state": "open", "next_open": None}
-        status = availability_selectors.inbox_availability(inbox=inbox)
-    next_open = getattr(status, "next_open", None)
+    status = availability_selectors.team_availability(team=team)
     return {
         "id": team.id,
         "name": team.name,
-        "state": getattr(status, "state", "open"),
-        "next_open": next_open.isoformat() if next_open else None,
+        "state": status.state,
+        "next_open": status.next_open.isoformat() if status.next_open else None,
     }
 
 

@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from conversations.models import Conversation, Label
 from conversations.services.assignment import conversation_assignee_set, conversation_auto_assign
+from conversations.services.metrics import conversation_resolution_record
+from conversations.services.snooze import conversation_snooze
 from conversations.services.timeline import conversation_change_emit, timeline_entry_create
 from helpdesk.errors import ApplicationError
 from helpdesk.models import Agent, Team
@@ -107,16 +109,6 @@ def conversation_transfer(
     return _refresh(conversation, conv)
 
 
-def _record_resolution(conv: Conversation, now: datetime) -> None:
-    try:
-        from conversations.services.metrics import conversation_resolution_record
-    except ImportError:
-        conv.resolution_seconds = int((now - conv.created_at).total_seconds())
-        conv.save(update_fields=["resolution_seconds"])
-        return
-    conversation_resolution_record(conversation=conv, now=now)
-
-
 def conversation_resolve(*, conversation: Conversation, actor: Agent) -> Conversation:
     with transaction.atomic():
         conv = _locked(conversation)
@@ -131,7 +123,7 @@ def conversation_resolve(*, conversation: Conversation, actor: Agent) -> Convers
         conv.save(
             update_fields=["status", "resolved_at", "waiting_since", "snoozed_until", "snooze_until_open", "updated_at"]
         )
-        _record_resolution(conv, now)
+        conversation_resolution_record(conversation=conv, now=now)
         timeline_entry_create(conversation=conv, actor=actor, body=f"{actor.name} resolved this", event="resolved")
         conversation_change_emit(
             conversation=conv,
@@ -167,20 +159,10 @@ def conversation_reopen(*, conversation: Conversation, actor: Agent) -> Conversa
 def conversation_snooze_action(
     *, conversation: Conversation, actor: Agent, until: datetime | None = None, until_open: bool = False
 ) -> Conversation:
-    """Snooze through the snooze service (which owns waking conversations up)."""
-    try:
-        from conversations.services.snooze import conversation_snooze
-    except ImportError:
-        raise ApplicationError("Snoozing is not available here.", code="not_available", status_code=501) from None
-    if until is None and not until_open:
-        raise ApplicationError(
-            "Say until when to snooze, or until the team opens.", code="invalid", fields={"until": ["Required."]}
-        )
-    if until is not None and until <= timezone.now():
-        raise ApplicationError("Snooze until a time in the future.", code="invalid", fields={"until": ["In the past."]})
+    """Snooze through the snooze service, which validates the request and owns waking conversations up."""
     result = conversation_snooze(conversation=conversation, actor=actor, until=until, until_open=until_open)
     conversation.refresh_from_db()
-    return result if isinstance(result, Conversation) else conversation
+    return result
 
 
 def conversation_priority_set(*, conversation: Conversation, actor: Agent, priority: int) -> Conversation:

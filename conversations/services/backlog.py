@@ -6,7 +6,6 @@ so a missed tick or a restart cannot skip an opening, and a doubled tick hands o
 assignment takes only unassigned conversations, under row locks).
 """
 
-import logging
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
@@ -18,8 +17,6 @@ from helpdesk.models import Team
 from hours import engine
 from hours.models import BusinessHoursPolicy
 from hours.snapshot import PREFETCH
-
-logger = logging.getLogger(__name__)
 
 LAST_SWEEP_KEY = "hours:backlog-sweep:last"
 # With no memory of the last run (first start, flushed cache), look back this far.
@@ -48,11 +45,8 @@ def policy_opened_between(*, snapshot: engine.Policy, since: datetime, now: date
 
 
 def _assign(team: Team) -> int:
-    try:
-        from conversations.services.assignment import team_backlog_assign
-    except ImportError:
-        logger.info("no assignment rules installed; team %s's backlog stays in its queue", team.pk)
-        return 0
+    from conversations.services.assignment import team_backlog_assign
+
     return team_backlog_assign(team=team)
 
 

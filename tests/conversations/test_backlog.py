@@ -55,7 +55,6 @@ def team_with_backlog(policy, *, agents=2, capacity=1):
 
 
 def test_it_hands_out_the_backlog_oldest_first_when_the_team_opens():
-    pytest.importorskip("conversations.services.assignment")
     team, (newest, middle, oldest) = team_with_backlog(berlin_office())
 
     assert backlog_sweep(since=MONDAY_NINE - timedelta(seconds=30), now=MONDAY_NINE + timedelta(seconds=5)) == {
