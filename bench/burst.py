@@ -66,16 +66,10 @@ def run(*, customers: int, log) -> dict:
 
     from bench.chat import unthrottled
     from bench.runtime import CeleryWorker, Daphne
-    from bench.world import chat_socket_available, make_world
+    from bench.world import make_world
     from conversations.models import Message
     from hours.models import BusinessHoursPolicy
 
-    if not chat_socket_available():
-        return {"skipped": "needs the customer socket (/ws/chat/)"}
-    try:
-        from conversations.services import away  # noqa: F401
-    except ImportError:
-        return {"skipped": "needs away replies (conversations/services/away.py)"}
     world = make_world(customers=0, agents=2, label="burst")
     # A policy with no opening windows: the team is closed for as long as the run lasts.
     policy = BusinessHoursPolicy.objects.create(name=f"Bench closed {world['team'].slug}", time_zone="UTC")

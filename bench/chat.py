@@ -140,50 +140,6 @@ class AppAgentWatchers:
                 "conversations_with_gaps": gaps}  # fmt: skip
 
 
-class AppApiDriver(AppAgentWatchers):
-    """Customers stand-in: each conversation's messages are posted through the REST API on keep-alive
-    connections (used when no customer socket is routed)."""
-
-    label = "app (REST API senders)"
-
-    def __init__(self, server, world):
-        self.server, self.world = server, world
-        self.tasks = []
-
-    async def start(self, tracker_ref):
-        from rest_framework.authtoken.models import Token
-
-        self.tracker_ref = tracker_ref
-        writer = self.world["writer"]
-        token = await sync_to_async(lambda: Token.objects.get_or_create(user=writer)[0].key)()
-        headers = {"Authorization": f"Token {token}"}
-        self.conns = [
-            clients.HttpConnection("127.0.0.1", self.server.port, headers) for _ in self.world["conversations"]
-        ]
-        await self.start_watchers()
-
-    async def send(self, customer: int, client_id: str, body: str):
-        conversation = self.world["conversations"][customer]
-
-        async def post():
-            status, _ = await self.conns[customer].request(
-                "POST", f"/api/v1/conversations/{conversation.id}/messages/", {"body": body, "client_id": client_id}
-            )
-            if status in (200, 201):
-                self.tracker_ref[0].ack(client_id, asyncio.get_running_loop().time())
-            else:
-                self.tracker_ref[0].errors[f"http {status}"] += 1
-
-        self.tasks.append(asyncio.create_task(post()))
-
-    async def stop(self):
-        for task in self.tasks:
-            task.cancel()
-        for conn in self.conns:
-            await conn.close()
-        await clients.ws_close_all(self.watchers)
-
-
 class AppChatSocketDriver(AppAgentWatchers):
     """Customers on the real chat-page socket, with signed visitor cookies, speaking docs/protocol.md."""
 
@@ -238,11 +194,7 @@ class AppChatSocketDriver(AppAgentWatchers):
 
 
 def app_driver(server, world):
-    from bench.world import chat_socket_available
-
-    if chat_socket_available():
-        return AppChatSocketDriver(server, world)
-    return AppApiDriver(server, world)
+    return AppChatSocketDriver(server, world)
 
 
 # --- the rising-rate run --------------------------------------------------------------------------------
@@ -353,9 +305,9 @@ def run(*, customers: int, agents: int, rates: list[float], seconds: float, drai
     from bench.runtime import Daphne
     from bench.world import make_world
 
-    world = make_world(customers=customers, agents=agents + 1, label="chat")
-    # The first agent writes (the REST stand-in for customers); the other A watch and see every message.
-    world["writer"], world["watchers"] = world["agents"][0], world["agents"][1:]
+    world = make_world(customers=customers, agents=agents, label="chat")
+    # Every agent is a member of the customers' team, so each sees every message.
+    world["watchers"] = world["agents"]
     results = {"customers": customers, "agents": agents, "step_seconds": seconds}
     # One process, like the baseline it is compared with; every load comes from 127.0.0.1, so the
     # per-IP and per-visitor limits are lifted (their Redis round trips are still paid).

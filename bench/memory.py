@@ -10,16 +10,11 @@ GOAL_MB = 100.0
 
 
 async def _hold(server, world, *, sockets: int) -> dict:
-    from bench.world import chat_path, chat_socket_available, visitor_cookies
+    from bench.world import chat_path, visitor_cookies
 
-    if chat_socket_available():
-        kind = "customer sockets (/ws/chat/)"
-        cookies = await sync_to_async(visitor_cookies)(inbox=world["inbox"], count=sockets + 5)
-        paths = [(chat_path(world["inbox"]), c) for c in cookies]
-    else:
-        kind = "agent sockets (/ws/agent/; no customer socket routed)"
-        cookie = await sync_to_async(clients.agent_session_cookie)(world["agents"][0])
-        paths = [("/ws/agent/", cookie)] * (sockets + 5)
+    kind = "customer sockets (/ws/chat/)"
+    cookies = await sync_to_async(visitor_cookies)(inbox=world["inbox"], count=sockets + 5)
+    paths = [(chat_path(world["inbox"]), c) for c in cookies]
     # Warm up: the first connections import and cache what every later one shares.
     warm = await clients.ws_open_many(server, paths[:5])
     for ws in warm:

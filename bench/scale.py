@@ -192,11 +192,12 @@ def seed(world: World, *, up_to: int, messages_per_conversation: int, log) -> No
 
 
 def operations(world: World) -> dict:
-    """name -> (description, fn(rng) -> evaluated result). Uses the inbox's own selectors when present."""
+    """name -> (description, fn(rng) -> evaluated result), through the inbox's own selectors."""
     from conversations.selectors import core
+    from conversations.selectors import inbox as inbox_selectors
+    from customers.selectors import customer_list
 
     agent = world.viewer
-    team_id = world.teams[0].id
     # Conversations this agent may open, spread over the whole table (old and new rows alike).
     visible = list(
         core.conversation_visible_list(agent=agent)
@@ -208,54 +209,26 @@ def operations(world: World) -> dict:
     def pick(rng):
         return rng.choice(visible)
 
-    try:
-        from conversations.selectors import inbox as inbox_selectors
-    except ImportError:
-        inbox_selectors = None
-
     ops = {}
-    if inbox_selectors is not None:
-        F = inbox_selectors.InboxFilters
-        ops["inbox_first_page"] = (
-            "inbox_list view=all, 25 rows",
-            lambda rng: inbox_selectors.inbox_list(agent=agent, filters=F(view="all")),
-        )
-        ops["filtered_view"] = (
-            "inbox_list view=unassigned, status=open, one inbox, waiting >= 60 min",
-            lambda rng: inbox_selectors.inbox_list(
-                agent=agent, filters=F(view="unassigned", status="open", inbox_id=world.inboxes[0].id, waiting_minutes=60)
-            ),
-        )  # fmt: skip
-        ops["open_conversation"] = (
-            "conversation_thread (row + latest messages)",
-            lambda rng: inbox_selectors.conversation_thread(agent=agent, conversation_id=pick(rng)),
-        )
-        ops["message_search"] = (
-            "inbox_list view=all, q=<two words>",
-            lambda rng: inbox_selectors.inbox_list(agent=agent, filters=F(view="all", q=" ".join(rng.sample(WORDS, 2)))),
-        )  # fmt: skip
-    else:
-        ops["inbox_first_page"] = (
-            "core: visible open conversations, longest waiting first, 25 rows",
-            lambda rng: list(
-                core.conversation_visible_list(agent=agent).filter(status="open").select_related("customer")
-                .order_by("waiting_since", "id")[:25]
-            ),
-        )  # fmt: skip
-        ops["filtered_view"] = (
-            "core: team, open, unassigned, 25 rows",
-            lambda rng: list(
-                core.conversation_visible_list(agent=agent).filter(team_id=team_id, status="open", assignee=None)
-                .select_related("customer").order_by("waiting_since", "id")[:25]
-            ),
-        )  # fmt: skip
-        ops["open_conversation"] = (
-            "core: conversation_get_for_agent + message_list",
-            lambda rng: (
-                (c := core.conversation_get_for_agent(agent=agent, conversation_id=pick(rng)))
-                and core.message_list(conversation=c, include_private=True)
-            ),
-        )
+    F = inbox_selectors.InboxFilters
+    ops["inbox_first_page"] = (
+        "inbox_list view=all, 25 rows",
+        lambda rng: inbox_selectors.inbox_list(agent=agent, filters=F(view="all")),
+    )
+    ops["filtered_view"] = (
+        "inbox_list view=unassigned, status=open, one inbox, waiting >= 60 min",
+        lambda rng: inbox_selectors.inbox_list(
+            agent=agent, filters=F(view="unassigned", status="open", inbox_id=world.inboxes[0].id, waiting_minutes=60)
+        ),
+    )  # fmt: skip
+    ops["open_conversation"] = (
+        "conversation_thread (row + latest messages)",
+        lambda rng: inbox_selectors.conversation_thread(agent=agent, conversation_id=pick(rng)),
+    )
+    ops["message_search"] = (
+        "inbox_list view=all, q=<two words>",
+        lambda rng: inbox_selectors.inbox_list(agent=agent, filters=F(view="all", q=" ".join(rng.sample(WORDS, 2)))),
+    )  # fmt: skip
 
     def catch_up(rng):
         conversation = core.conversation_get_for_agent(agent=agent, conversation_id=pick(rng))
@@ -264,22 +237,10 @@ def operations(world: World) -> dict:
         )
 
     ops["catch_up"] = ("conversation_get_for_agent + message_list after_seq=last-3", catch_up)
-    try:
-        from customers.selectors import customer_list
-
-        ops["customer_search"] = (
-            "customers.selectors.customer_list(query=<surname>)",
-            lambda rng: customer_list(query=rng.choice(LAST)),
-        )
-    except ImportError:
-        from django.db.models import Q
-
-        from customers.models import Customer
-
-        ops["customer_search"] = (
-            "name or e-mail contains <surname>, 50 rows",
-            lambda rng: list(Customer.objects.filter(Q(name__icontains=(w := rng.choice(LAST))) | Q(email__icontains=w))[:50]),
-        )  # fmt: skip
+    ops["customer_search"] = (
+        "customers.selectors.customer_list(query=<surname>)",
+        lambda rng: customer_list(query=rng.choice(LAST)),
+    )
     return ops
 
 

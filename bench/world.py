@@ -33,13 +33,6 @@ def make_world(*, customers: int, agents: int, label: str, supervisor_agents: bo
     return {"team": team, "inbox": inbox, "agents": people, "customers": custs, "conversations": convs}
 
 
-def chat_socket_available() -> bool:
-    """Whether the customer socket (/ws/chat/<inbox>/) is routed in this checkout."""
-    from helpdesk.routing import websocket_urlpatterns
-
-    return any(str(p.pattern).startswith("ws/chat/") for p in websocket_urlpatterns)
-
-
 def visitor_cookies(*, inbox, count: int) -> list[str]:
     """Signed visitor cookies, as the chat page would have set them, for ``count`` new visitors."""
     from conversations.chat import identity
