@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations import consumers
+from conversations import sockets as consumers
 from conversations.chat.consumers import ChatConsumer
 
 websocket_urlpatterns = [

@@ -18,27 +18,27 @@ def outbox_sweep() -> int:
 
 @shared_task
 def presence_sweep() -> int:
-    from conversations.services.presence import presence_sweep as sweep
+    from conversations.inbox.services.presence import presence_sweep as sweep
 
     return sweep()
 
 
 @shared_task
 def unassigned_alert_sweep() -> int:
-    from conversations.services.assignment import unassigned_alert_sweep as sweep
+    from conversations.inbox.services.assignment import unassigned_alert_sweep as sweep
 
     return sweep()
 
 
 @shared_task
 def snooze_sweep() -> int:
-    from conversations.services.snooze import snooze_sweep as sweep
+    from conversations.inbox.services.snooze import snooze_sweep as sweep
 
     return sweep()
 
 
 @shared_task
 def backlog_sweep() -> int:
-    from conversations.services.backlog import backlog_sweep as sweep
+    from conversations.inbox.services.backlog import backlog_sweep as sweep
 
     return sum(sweep().values())

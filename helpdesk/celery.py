@@ -15,7 +15,7 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "outbox-sweep": {"task": "conversations.tasks.outbox_sweep", "schedule": 15.0},
     "enrichment-sweep": {"task": "customers.tasks.enrichment_sweep", "schedule": 60.0},
-    "customer-merge-sweep": {"task": "conversations.customer_tasks.customer_merge_sweep", "schedule": 60.0},
+    "customer-merge-sweep": {"task": "customers.profiles.tasks.customer_merge_sweep", "schedule": 60.0},
     "presence-sweep": {"task": "conversations.tasks.presence_sweep", "schedule": 20.0},
     "unassigned-alert-sweep": {"task": "conversations.tasks.unassigned_alert_sweep", "schedule": 60.0},
     "snooze-sweep": {"task": "conversations.tasks.snooze_sweep", "schedule": 30.0},

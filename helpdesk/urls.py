@@ -4,9 +4,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from conversations.customer_urls import api_urlpatterns as customer_api
-from conversations.status_api import api_urlpatterns as status_api
-from conversations.urls import api_urlpatterns as conversation_api
+from customers.profiles.urls import api_urlpatterns as customer_api
+from conversations.chat.status_api import api_urlpatterns as status_api
+from conversations.inbox.urls import api_urlpatterns as conversation_api
 from helpdesk.health import healthz
 
 api_v1 = [*conversation_api, *customer_api, *status_api]
@@ -22,8 +22,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("conversations.chat.urls")),
-    path("", include("conversations.urls")),
-    path("", include("conversations.customer_urls")),
+    path("", include("conversations.inbox.urls")),
+    path("", include("customers.profiles.urls")),
 ]
 
 handler400 = "helpdesk.views.bad_request"

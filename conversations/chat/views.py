@@ -20,9 +20,9 @@ from conversations import realtime
 from conversations.chat import identity, throttles
 from conversations.chat.mail import parse_inbound
 from conversations.models import Inbox
-from conversations.selectors import chat as chat_selectors
-from conversations.services import chat as chat_services
-from conversations.services.email_fallback import inbound_email_receive
+from conversations.chat import selectors as chat_selectors
+from conversations.chat import services as chat_services
+from conversations.chat.email_fallback import inbound_email_receive
 from customers.models import ChannelKind
 from helpdesk.errors import ApplicationError, json_error, whole_number
 

@@ -17,7 +17,7 @@ from django.conf import settings
 
 from conversations.connectors.base import Connector, register
 from conversations.connectors.transport import DeliveryError, post_bytes
-from conversations.services.inbound import InboundMessage
+from conversations.connectors.inbound import InboundMessage
 
 TOKEN_MAX_AGE = 3600  # seconds an inbound token's iat may be away from now
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from conversations.connectors import meta
 from conversations.connectors.base import Connector, register
 from conversations.connectors.transport import DeliveryError, post_json
-from conversations.services.inbound import InboundMessage, InboundStatus
+from conversations.connectors.inbound import InboundMessage, InboundStatus
 
 STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from conversations.connectors import apple, messenger, meta, whatsapp
 from conversations.models import Inbox
-from conversations.services.inbound import inbound_message_receive, inbound_status_apply
+from conversations.connectors.inbound import inbound_message_receive, inbound_status_apply
 from helpdesk.errors import ApplicationError, json_error
 
 logger = logging.getLogger(__name__)

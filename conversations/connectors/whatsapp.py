@@ -11,7 +11,7 @@ from django.conf import settings
 from conversations.connectors import meta
 from conversations.connectors.base import Connector, register
 from conversations.connectors.transport import DeliveryError, post_json
-from conversations.services.inbound import InboundMessage, InboundStatus
+from conversations.connectors.inbound import InboundMessage, InboundStatus
 
 # WhatsApp refuses free-form messages 24 hours after the customer's last one (a template is needed).
 OUTSIDE_WINDOW_ERRORS = {131047, 131026}

@@ -4,7 +4,7 @@ import pytest
 
 from conversations.models import Conversation, Event, Label, Message
 from conversations.selectors.core import event_list
-from conversations.services import actions
+from conversations.inbox.services import actions
 from helpdesk.errors import ApplicationError
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory
 

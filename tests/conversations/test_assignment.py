@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from conversations.models import Conversation, Event, Message
-from conversations.services.assignment import (
+from conversations.inbox.services.assignment import (
     agent_offline_redistribute,
     conversation_auto_assign,
     team_backlog_assign,

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conversations.models import Conversation, Message, OutboxItem
-from conversations.services.away import AWAY_REPLY
+from conversations.away.services import AWAY_REPLY
 from conversations.services.messages import message_create
 from conversations.services.outbox import outbox_process
 from helpdesk.models import Agent

@@ -7,7 +7,7 @@ import pytest
 
 from conversations.models import Conversation
 from conversations.selectors.availability import snapshot_for
-from conversations.services.backlog import backlog_sweep, policy_opened_between
+from conversations.inbox.services.backlog import backlog_sweep, policy_opened_between
 from helpdesk.models import Agent
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory
 from tests.hours.policies import always_open, berlin_office
@@ -88,7 +88,7 @@ def test_the_sweep_remembers_where_it_left_off():
 def test_the_beat_task_runs_the_sweep(monkeypatch):
     from django.core.cache import cache
 
-    from conversations.services.backlog import LAST_SWEEP_KEY
+    from conversations.inbox.services.backlog import LAST_SWEEP_KEY
     from conversations.tasks import backlog_sweep as task
     from tests.hours.clock import frozen_clock
 

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from conversations import realtime
 from conversations.models import Conversation
 from conversations.services.messages import message_create
-from conversations.services.presence import presence_key
+from conversations.inbox.services.presence import presence_key
 from helpdesk.asgi import application
 from helpdesk.models import Agent
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from conversations.models import Conversation, Event, Message
-from conversations.services.customer_erase import ERASED_BODY, customer_erase
+from customers.profiles.services.erase import ERASED_BODY, customer_erase
 from conversations.services.messages import message_create
 from customers.models import ChannelIdentity, ContactPoint, Customer, CustomerNote
 from tests.factories import ChannelIdentityFactory, ContactPointFactory, ConversationFactory, CustomerFactory

@@ -3,7 +3,7 @@
 import pytest
 
 from conversations.models import Conversation, Event
-from conversations.services.customer_merge import customer_merge, customer_merge_verified_duplicates
+from customers.profiles.services.merge import customer_merge, customer_merge_verified_duplicates
 from customers.models import ChannelIdentity, ContactPoint, Customer, CustomerMerge, CustomerNote
 from helpdesk.errors import ApplicationError
 from tests.factories import ChannelIdentityFactory, ContactPointFactory, ConversationFactory, CustomerFactory
@@ -90,7 +90,7 @@ def test_an_agent_merges_through_the_api(api_client, agent):
 
 
 def test_a_whatsapp_number_matches_a_verified_phone_written_with_a_plus():
-    from conversations.selectors.customers import customer_duplicate_list
+    from customers.profiles.selectors import customer_duplicate_list
 
     from_whatsapp = CustomerFactory(name="", email="")
     ChannelIdentityFactory(customer=from_whatsapp, kind="whatsapp", address="4915112345678", verified=True)
@@ -111,7 +111,7 @@ def test_a_whatsapp_number_matches_a_verified_phone_written_with_a_plus():
 
 
 def test_the_merge_sweep_task_merges_what_matches(django_assert_max_num_queries):
-    from conversations.customer_tasks import customer_merge_sweep
+    from customers.profiles.tasks import customer_merge_sweep
 
     first, second = CustomerFactory(), CustomerFactory()
     ContactPointFactory(customer=first, value="same@example.com", verified=True)

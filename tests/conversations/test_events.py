@@ -5,7 +5,7 @@ from django.db import transaction
 
 from conversations.chat import identity
 from conversations.models import Event
-from conversations.services.chat import chat_message_send
+from conversations.chat.services import chat_message_send
 from conversations.services.events import event_emit, events_at_end
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from conversations.models import Conversation
-from conversations.services.presence import (
+from conversations.inbox.services.presence import (
     agent_presence_connected,
     agent_presence_heartbeat,
     agent_presence_set,

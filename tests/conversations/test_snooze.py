@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conversations.models import Conversation, Event, Message
-from conversations.services.snooze import SNOOZE_ENDED, conversation_snooze, conversation_unsnooze, snooze_sweep
+from conversations.inbox.services.snooze import SNOOZE_ENDED, conversation_snooze, conversation_unsnooze, snooze_sweep
 from helpdesk.errors import ApplicationError
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory
 from tests.hours.clock import frozen_clock

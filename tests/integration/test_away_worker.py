@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from conversations.models import Message, OutboxItem
-from conversations.services.away import AWAY_REPLY
+from conversations.away.services import AWAY_REPLY
 from conversations.services.messages import message_create
 from conversations.services.outbox import outbox_sweep
 from conversations.tasks import outbox_run

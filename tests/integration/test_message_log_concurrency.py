@@ -95,7 +95,7 @@ def test_racing_first_messages_of_one_visitor_start_one_conversation():
     need_postgres()
     from conversations.chat.identity import visitor_create
     from conversations.models import Conversation
-    from conversations.services.chat import chat_message_send
+    from conversations.chat.services import chat_message_send
     from tests.factories import InboxFactory
 
     visitor = visitor_create(inbox=InboxFactory())

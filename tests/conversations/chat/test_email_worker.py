@@ -11,7 +11,7 @@ from django.db import transaction
 
 from conversations.chat import identity
 from conversations.models import OutboxItem
-from conversations.services.email_fallback import EMAIL_FALLBACK
+from conversations.chat.email_fallback import EMAIL_FALLBACK
 from conversations.services.messages import message_create
 from tests.factories import AgentFactory, ConversationFactory, CustomerFactory, InboxFactory
 from tests.live import CeleryWorker, wait_for

@@ -9,7 +9,7 @@ from django.utils import timezone
 from conversations.chat import identity
 from conversations.chat.mail import strip_quoted
 from conversations.models import Conversation, Message, OutboxItem
-from conversations.services.email_fallback import EMAIL_FALLBACK
+from conversations.chat.email_fallback import EMAIL_FALLBACK
 from conversations.services.messages import conversation_mark_read, message_create
 from conversations.services.outbox import outbox_process
 from tests.factories import AgentFactory, ConversationFactory, CustomerFactory
@@ -60,7 +60,7 @@ def test_several_unseen_replies_make_one_email_with_all_of_them(conversation, se
 
 def test_no_email_when_the_customer_saw_the_reply_in_time(conversation):
     reply = _reply(conversation, "Answer")
-    from conversations.services.chat import chat_mark_read
+    from conversations.chat.services import chat_mark_read
 
     chat_mark_read(conversation=conversation, seq=reply.seq)
     assert OutboxItem.objects.get(kind=EMAIL_FALLBACK).status == "cancelled"

@@ -24,7 +24,7 @@ def _boot(response) -> dict:
 
 def _away(monkeypatch, next_open=None):
     away = Availability(state="closed", next_open=next_open, time_zone="Europe/Berlin", policy_id=None)
-    monkeypatch.setattr("conversations.services.chat.inbox_availability", lambda *, inbox, now=None: away)
+    monkeypatch.setattr("conversations.chat.services.inbox_availability", lambda *, inbox, now=None: away)
     monkeypatch.setattr("conversations.selectors.availability.inbox_availability", lambda *, inbox, now=None: away)
 
 

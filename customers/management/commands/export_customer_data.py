@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from conversations.selectors.customers import customer_data_export
+from customers.profiles.selectors import customer_data_export
 from customers.models import Customer
 
 

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from conversations import realtime
-from conversations.services.assignment import agent_offline_redistribute, team_backlog_assign
+from conversations.inbox.services.assignment import agent_offline_redistribute, team_backlog_assign
 from helpdesk.errors import ApplicationError
 from helpdesk.models import Agent
 

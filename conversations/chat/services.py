@@ -202,7 +202,7 @@ def chat_profile_update(*, visitor: Visitor, name: str | None = None, email: str
 
 def chat_mark_read(*, conversation: Conversation, seq: int) -> Conversation:
     """The customer has seen the log up to ``seq``: a read receipt for agents, and no e-mail for it."""
-    from conversations.services.email_fallback import email_fallback_cancel_if_seen
+    from conversations.chat.email_fallback import email_fallback_cancel_if_seen
 
     with transaction.atomic():
         conv = conversation_mark_read(conversation=conversation, seq=seq, by_customer=True)

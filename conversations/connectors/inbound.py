@@ -51,7 +51,7 @@ def customer_for_address(*, kind: str, address: str, name: str = "") -> Customer
 
 
 def inbound_message_receive(*, inbox: Inbox, item: InboundMessage) -> tuple[Message, bool]:
-    from conversations.services.chat import conversation_for_customer_message, conversation_reopen
+    from conversations.chat.services import conversation_for_customer_message, conversation_reopen
 
     customer = customer_for_address(kind=inbox.kind, address=item.address, name=item.name)
     with transaction.atomic():

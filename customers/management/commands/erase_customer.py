@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from conversations.services.customer_erase import customer_erase
+from customers.profiles.services.erase import customer_erase
 from customers.models import Customer
 
 

@@ -7,8 +7,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from conversations.selectors import customers as selectors
-from conversations.services.customer_merge import customer_merge
+from customers.profiles import selectors
+from customers.profiles.services.merge import customer_merge
 from customers import services as customer_services
 from customers.models import Customer
 from customers.selectors import custom_attribute_definitions, customer_get, customer_latest_enrichment

@@ -65,7 +65,7 @@ def email_fallback_cancel_if_seen(*, conversation: Conversation) -> int:
 
 def inbound_email_receive(*, conversation_id: int, body: str, message_id: str | None, sender: str) -> Message:
     """A customer's e-mailed answer, threaded by its reply-to address, into the conversation it continues."""
-    from conversations.services.chat import conversation_for_customer_message, conversation_reopen
+    from conversations.chat.services import conversation_for_customer_message, conversation_reopen
     from conversations.services.messages import conversation_create
 
     original = Conversation.objects.select_related("inbox", "customer").filter(pk=conversation_id).first()

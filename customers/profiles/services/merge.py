@@ -4,7 +4,7 @@ surviving profile in one transaction, with an audit entry recording what moved a
 from django.db import transaction
 
 from conversations.models import Conversation
-from conversations.selectors.customers import verified_duplicate_groups
+from customers.profiles.selectors import verified_duplicate_groups
 from conversations.services.events import event_emit
 from conversations.services.messages import conversation_summary
 from customers.models import (

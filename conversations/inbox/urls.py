@@ -1,7 +1,8 @@
 from django.urls import path
 
-from conversations import api, views
+from conversations.inbox import api
 
+from conversations.inbox import views
 app_name = "conversations"
 
 api_urlpatterns = [

@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from conversations import customer_api, customer_views
+from customers.profiles import api as customer_api
+
+from customers.profiles import views as customer_views
 from customers.urls import api_urlpatterns as profile_api
 
 app_name = "customers"

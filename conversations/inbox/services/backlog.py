@@ -45,7 +45,7 @@ def policy_opened_between(*, snapshot: engine.Policy, since: datetime, now: date
 
 
 def _assign(team: Team) -> int:
-    from conversations.services.assignment import team_backlog_assign
+    from conversations.inbox.services.assignment import team_backlog_assign
 
     return team_backlog_assign(team=team)
 

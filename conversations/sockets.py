@@ -114,7 +114,7 @@ class AgentConsumer(FrameConsumer):
             await db(self.on_agent_disconnect)()
 
     def on_agent_connect(self) -> None:
-        from conversations.services.presence import agent_presence_connected
+        from conversations.inbox.services.presence import agent_presence_connected
 
         # A change of presence reaches this socket too (through the agent's own group).
         agent_presence_connected(agent=self.agent)
@@ -160,7 +160,7 @@ class AgentConsumer(FrameConsumer):
         await self.send_json({**await db(self._presence_heartbeat)(), "ref": content.get("ref")})
 
     def _presence_heartbeat(self) -> dict:
-        from conversations.services.presence import agent_presence_heartbeat
+        from conversations.inbox.services.presence import agent_presence_heartbeat
         from helpdesk.models import Agent
 
         agent_presence_heartbeat(agent=self.agent)
@@ -168,7 +168,7 @@ class AgentConsumer(FrameConsumer):
         return self._presence_ack(availability)
 
     async def frame_presence_set(self, content):
-        from conversations.services.presence import agent_presence_set
+        from conversations.inbox.services.presence import agent_presence_set
 
         availability = str(content.get("availability"))
         agent = await db(agent_presence_set)(agent=self.agent, availability=availability)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from conversations.services.customer_merge import customer_merge_verified_duplicates
+from customers.profiles.services.merge import customer_merge_verified_duplicates
 
 
 @shared_task

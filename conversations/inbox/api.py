@@ -9,9 +9,10 @@ from rest_framework.views import APIView
 from conversations import realtime
 from conversations.models import CannedResponse, Conversation, Message
 from conversations.selectors import core as selectors
-from conversations.selectors import inbox as inbox_selectors
-from conversations.services import actions, presence
-from conversations.services import canned as canned_services
+from conversations.inbox import selectors as inbox_selectors
+from conversations.inbox.services import actions
+from conversations.inbox.services import presence
+from conversations.inbox.services import canned as canned_services
 from conversations.services import messages as message_services
 from customers.models import ChannelKind
 from helpdesk.errors import ApplicationError, whole_number
