@@ -193,8 +193,8 @@ def seed(world: World, *, up_to: int, messages_per_conversation: int, log) -> No
 
 def operations(world: World) -> dict:
     """name -> (description, fn(rng) -> evaluated result), through the inbox's own selectors."""
-    from conversations.selectors import core
     from conversations.inbox import selectors as inbox_selectors
+    from conversations.selectors import core
     from customers.selectors import customer_list
 
     agent = world.viewer

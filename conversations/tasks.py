@@ -1,44 +1,26 @@
-"""Celery tasks: fetch by id, call a service. Every task here is idempotent."""
+"""The outbox's tasks, and the one table of who carries out each kind of intent. Every task is idempotent."""
 
 from celery import shared_task
 
+from conversations.away.services import away_reply_send
+from conversations.chat.email_fallback import email_fallback_send
+from conversations.connectors.delivery import delivery_run
 from conversations.services import outbox
 
+# Every kind of outbox intent and the function that carries it out, inside the item's transaction.
+OUTBOX_HANDLERS: dict[str, outbox.Handler] = {
+    outbox.DELIVER: delivery_run,
+    outbox.AWAY_REPLY: away_reply_send,
+    outbox.EMAIL_FALLBACK: email_fallback_send,
+}
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+
+@shared_task(name=outbox.OUTBOX_RUN_TASK, acks_late=True, reject_on_worker_lost=True)
 def outbox_run(item_id: int) -> str:
     # acks_late is safe: outbox_process does nothing for an item already done.
-    return outbox.outbox_process(item_id=item_id)
+    return outbox.outbox_process(item_id=item_id, handlers=OUTBOX_HANDLERS)
 
 
 @shared_task
 def outbox_sweep() -> int:
     return outbox.outbox_sweep()
-
-
-@shared_task
-def presence_sweep() -> int:
-    from conversations.inbox.services.presence import presence_sweep as sweep
-
-    return sweep()
-
-
-@shared_task
-def unassigned_alert_sweep() -> int:
-    from conversations.inbox.services.assignment import unassigned_alert_sweep as sweep
-
-    return sweep()
-
-
-@shared_task
-def snooze_sweep() -> int:
-    from conversations.inbox.services.snooze import snooze_sweep as sweep
-
-    return sweep()
-
-
-@shared_task
-def backlog_sweep() -> int:
-    from conversations.inbox.services.backlog import backlog_sweep as sweep
-
-    return sum(sweep().values())

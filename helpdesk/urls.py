@@ -4,9 +4,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from customers.profiles.urls import api_urlpatterns as customer_api
 from conversations.chat.status_api import api_urlpatterns as status_api
 from conversations.inbox.urls import api_urlpatterns as conversation_api
+from customers.profiles.urls import api_urlpatterns as customer_api
 from helpdesk.health import healthz
 
 api_v1 = [*conversation_api, *customer_api, *status_api]

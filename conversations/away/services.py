@@ -22,12 +22,11 @@ from conversations.selectors.availability import (
     language_code,
     policy_for_conversation,
 )
-from conversations.services.messages import after_message, system_message_create
-from conversations.services.outbox import outbox_add, outbox_handler
+from conversations.services.messages import system_message_create
+from conversations.services.outbox import AWAY_REPLY, outbox_add
 
 logger = logging.getLogger(__name__)
 
-AWAY_REPLY = "away_reply"
 # An agent who answered this recently is still there: an automatic "we're closed" would contradict them.
 RECENT_AGENT_REPLY = timedelta(minutes=5)
 
@@ -103,8 +102,8 @@ def _agent_replied_recently(conversation: Conversation, since: datetime) -> bool
     return last is not None and last >= since - RECENT_AGENT_REPLY
 
 
-@after_message
-def _queue_away_reply(conversation: Conversation, message: Message) -> None:
+def away_reply_queue(*, conversation: Conversation, message: Message) -> None:
+    """After a customer message while the team is closed or away: one away reply per closed period."""
     if message.sender != Message.Sender.CUSTOMER or message.is_private:
         return
     now = timezone.now()
@@ -122,8 +121,8 @@ def _queue_away_reply(conversation: Conversation, message: Message) -> None:
     )
 
 
-@outbox_handler(AWAY_REPLY)
-def _send_away_reply(item: OutboxItem) -> None:
+def away_reply_send(item: OutboxItem) -> None:
+    """Outbox handler: write the away reply of one closed period (delivered like any automatic message)."""
     conversation = Conversation.objects.select_related(
         "customer", "team__business_hours_policy", "inbox__team__business_hours_policy", "inbox__business_hours_policy"
     ).get(pk=item.conversation_id)

@@ -6,10 +6,10 @@ from the channel layer are forwarded on the event loop, database work runs on th
 
 from conversations import realtime
 from conversations.chat import identity, throttles
-from conversations.sockets import CLOSE_UNAUTHENTICATED, FrameConsumer, FrameError, db
-from conversations.models import Inbox
 from conversations.chat import selectors as chat_selectors
 from conversations.chat import services as chat_services
+from conversations.models import Inbox
+from conversations.sockets import CLOSE_UNAUTHENTICATED, FrameConsumer, FrameError, db
 from customers.models import ChannelKind
 from helpdesk.errors import ApplicationError
 

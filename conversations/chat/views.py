@@ -16,13 +16,12 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from conversations import realtime
+from conversations import messaging, realtime
 from conversations.chat import identity, throttles
-from conversations.chat.mail import parse_inbound
-from conversations.models import Inbox
 from conversations.chat import selectors as chat_selectors
 from conversations.chat import services as chat_services
-from conversations.chat.email_fallback import inbound_email_receive
+from conversations.chat.mail import parse_inbound
+from conversations.models import Conversation, Inbox
 from customers.models import ChannelKind
 from helpdesk.errors import ApplicationError, json_error, whole_number
 
@@ -255,15 +254,23 @@ def send_from_request(*, visitor, data: dict, ip: str, user_agent: str):
     if "name" in data or "email" in data:
         chat_services.chat_profile_update(visitor=visitor, name=data.get("name"), email=data.get("email"))
     context = chat_services.chat_context_clean(raw=data.get("context"), user_agent=user_agent)
-    return chat_services.chat_message_send(
-        visitor=visitor,
+
+    def new_conversation_check() -> None:
+        chat_services.chat_new_conversation_check(inbox=visitor.inbox, customer=visitor.customer)
+        throttles.check(throttles.conversation_limits(visitor_key=visitor.key, ip=ip), what="new conversations")
+
+    received = messaging.customer_message_receive(
+        inbox=visitor.inbox,
+        customer=visitor.customer,
         body=body,
         client_id=client_id,
         context=context,
-        new_conversation_check=lambda: throttles.check(
-            throttles.conversation_limits(visitor_key=visitor.key, ip=ip), what="new conversations"
-        ),
+        meta={"page_url": context["page_url"]} if context.get("page_url") else {},
+        on_new_conversation=new_conversation_check,
     )
+    if received.started:
+        chat_services.chat_conversation_announce(visitor=visitor, conversation=received.conversation)
+    return received.message, received.created, received.conversation
 
 
 @require_POST
@@ -330,9 +337,25 @@ def inbound_mail(request: HttpRequest) -> JsonResponse:
     if not body:
         return JsonResponse({"status": "ignored", "reason": "nothing new above the quoted text"})
     try:
-        message = inbound_email_receive(
+        message = _inbound_email_receive(
             conversation_id=conversation_id, body=body, message_id=message_id, sender=sender
         )
     except ApplicationError as exc:
         return _error_response(exc)
     return JsonResponse({"status": "accepted", "conversation_id": message.conversation_id, "seq": message.seq})
+
+
+def _inbound_email_receive(*, conversation_id: int, body: str, message_id: str | None, sender: str):
+    """A customer's e-mailed answer, threaded by its reply-to address, into the conversation it continues."""
+    original = Conversation.objects.select_related("inbox", "customer").filter(pk=conversation_id).first()
+    if original is None:
+        raise ApplicationError("That conversation no longer exists.", code="not_found", status_code=404)
+    received = messaging.customer_message_receive(
+        inbox=original.inbox,
+        customer=original.customer,
+        body=body,
+        external_id=f"email:{message_id}"[:200] if message_id else None,
+        meta={"via": "email", "from": sender[:254]},
+        new_conversation_context={"continued_from": original.pk},
+    )
+    return received.message

@@ -6,7 +6,7 @@ import hmac
 import json
 
 from conversations import realtime
-from conversations.connectors.base import Connector, register
+from conversations.connectors.base import Connector
 from conversations.connectors.transport import DeliveryError, post_json
 
 SIGNATURE_HEADER = "X-Helpdesk-Signature"
@@ -16,7 +16,6 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-@register
 class ApiConnector(Connector):
     kind = "api"
 

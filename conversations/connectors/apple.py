@@ -15,9 +15,9 @@ import uuid
 
 from django.conf import settings
 
-from conversations.connectors.base import Connector, register
-from conversations.connectors.transport import DeliveryError, post_bytes
+from conversations.connectors.base import Connector
 from conversations.connectors.inbound import InboundMessage
+from conversations.connectors.transport import DeliveryError, post_bytes
 
 TOKEN_MAX_AGE = 3600  # seconds an inbound token's iat may be away from now
 
@@ -70,7 +70,6 @@ def jwt_valid(token: str, *, msp_id: str, api_secret: str, now: float | None = N
     return not (isinstance(expires, int | float) and expires < now)
 
 
-@register
 class AppleConnector(Connector):
     kind = "apple"
 

@@ -1,8 +1,6 @@
-"""What every messaging connector provides, and the registry that finds one for an inbox."""
+"""What every messaging connector provides (the outbound half of a channel)."""
 
 from conversations.models import Conversation, Inbox, Message
-
-REGISTRY: dict[str, type["Connector"]] = {}
 
 
 class Connector:
@@ -16,14 +14,3 @@ class Connector:
     def send(self, *, conversation: Conversation, message: Message) -> str | None:
         """Deliver one public message; return the channel's id for it. Raise RetryLater or DeliveryError."""
         raise NotImplementedError
-
-
-def register(cls: type[Connector]) -> type[Connector]:
-    REGISTRY[cls.kind] = cls
-    return cls
-
-
-def connector_for(inbox: Inbox) -> Connector | None:
-    """None for the web chat, whose delivery is the customer's socket (and e-mail when unseen)."""
-    cls = REGISTRY.get(inbox.kind)
-    return cls(inbox) if cls else None

@@ -1,28 +1,31 @@
 """Outbound delivery over a conversation's channel, through the outbox so nothing is lost or doubled."""
 
-from conversations.connectors.base import connector_for
+from conversations.connectors.api import ApiConnector
+from conversations.connectors.apple import AppleConnector
+from conversations.connectors.base import Connector
+from conversations.connectors.messenger import MessengerConnector
 from conversations.connectors.transport import DeliveryError
-from conversations.models import Message, OutboxItem
-from conversations.services.messages import after_message
-from conversations.services.outbox import outbox_add, outbox_handler
+from conversations.connectors.whatsapp import WhatsAppConnector
+from conversations.models import Inbox, Message, OutboxItem
+from customers.models import ChannelKind
 
-DELIVER = "deliver"
-
-
-@after_message
-def _queue_delivery(conversation, message) -> None:
-    if message.is_private or message.sender == Message.Sender.CUSTOMER:
-        return
-    inbox = conversation.inbox
-    if connector_for(inbox) is None:
-        return
-    Message.objects.filter(pk=message.pk).update(delivery_status=Message.Delivery.PENDING)
-    message.delivery_status = Message.Delivery.PENDING
-    outbox_add(kind=DELIVER, key=f"deliver:{message.pk}", conversation=conversation, message=message)
+# The connector of each channel whose messages leave through the worker (web chat's leave by socket).
+CONNECTORS: dict[str, type[Connector]] = {
+    ChannelKind.WHATSAPP: WhatsAppConnector,
+    ChannelKind.MESSENGER: MessengerConnector,
+    ChannelKind.APPLE: AppleConnector,
+    ChannelKind.API: ApiConnector,
+}
 
 
-@outbox_handler(DELIVER)
-def _deliver(item: OutboxItem) -> None:
+def connector_for(inbox: Inbox) -> Connector | None:
+    """None for the web chat, whose delivery is the customer's socket (and e-mail when unseen)."""
+    cls = CONNECTORS.get(inbox.kind)
+    return cls(inbox) if cls else None
+
+
+def delivery_run(item: OutboxItem) -> None:
+    """Outbox handler: send one public message over its conversation's connector, recording the outcome."""
     message = Message.objects.select_related("conversation__inbox", "author").get(pk=item.message_id)
     connector = connector_for(message.conversation.inbox)
     try:

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
-from conversations.models import Conversation, Inbox, Message
-from conversations.services.messages import conversation_create, conversation_mark_read, message_create
+from conversations.models import Inbox, Message
+from conversations.services.messages import conversation_mark_read
 from customers.models import ChannelIdentity, Customer
 
 STATUS_ORDER = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
@@ -48,28 +47,6 @@ def customer_for_address(*, kind: str, address: str, name: str = "") -> Customer
         if not created:  # someone else created it a moment ago
             customer.delete()
     return identity.customer
-
-
-def inbound_message_receive(*, inbox: Inbox, item: InboundMessage) -> tuple[Message, bool]:
-    from conversations.chat.services import conversation_for_customer_message, conversation_reopen
-
-    customer = customer_for_address(kind=inbox.kind, address=item.address, name=item.name)
-    with transaction.atomic():
-        # Platforms deliver concurrently; one writer per customer keeps them in one conversation.
-        Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True).first()
-        conversation = conversation_for_customer_message(inbox=inbox, customer=customer)
-        if conversation is None:
-            conversation = conversation_create(inbox=inbox, customer=customer, context={"channel": inbox.kind})
-        elif conversation.status == Conversation.Status.RESOLVED:
-            conversation = conversation_reopen(conversation=conversation)
-        Customer.objects.filter(pk=customer.pk).update(last_seen_at=timezone.now())
-        return message_create(
-            conversation=conversation,
-            sender=Message.Sender.CUSTOMER,
-            body=item.body,
-            external_id=item.external_id,
-            meta={**item.meta, "channel": inbox.kind},
-        )
 
 
 def inbound_status_apply(*, inbox: Inbox, item: InboundStatus) -> int:

@@ -10,15 +10,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from conversations.connectors import meta
-from conversations.connectors.base import Connector, register
-from conversations.connectors.transport import DeliveryError, post_json
+from conversations.connectors.base import Connector
 from conversations.connectors.inbound import InboundMessage, InboundStatus
+from conversations.connectors.transport import DeliveryError, post_json
 
 STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 
 
-@register
 class MessengerConnector(Connector):
     kind = "messenger"
 

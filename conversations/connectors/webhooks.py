@@ -14,9 +14,10 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from conversations import messaging
 from conversations.connectors import apple, messenger, meta, whatsapp
+from conversations.connectors.inbound import customer_for_address, inbound_status_apply
 from conversations.models import Inbox
-from conversations.connectors.inbound import inbound_message_receive, inbound_status_apply
 from helpdesk.errors import ApplicationError, json_error
 
 logger = logging.getLogger(__name__)
@@ -48,8 +49,16 @@ def _store(inbox: Inbox, messages, statuses) -> dict:
     stored = 0
     for item in messages:
         try:
-            _, created = inbound_message_receive(inbox=inbox, item=item)
-            stored += created
+            customer = customer_for_address(kind=inbox.kind, address=item.address, name=item.name)
+            received = messaging.customer_message_receive(
+                inbox=inbox,
+                customer=customer,
+                body=item.body,
+                external_id=item.external_id,
+                meta={**item.meta, "channel": inbox.kind},
+                new_conversation_context={"channel": inbox.kind},
+            )
+            stored += received.created
         except ApplicationError as exc:  # an empty or oversized message: keep going with the rest
             logger.warning("inbound %s message %s refused: %s", inbox.kind, item.external_id, exc.message)
     updated = sum(inbound_status_apply(inbox=inbox, item=item) for item in statuses)

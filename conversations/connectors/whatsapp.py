@@ -9,15 +9,14 @@ from datetime import UTC, datetime
 from django.conf import settings
 
 from conversations.connectors import meta
-from conversations.connectors.base import Connector, register
-from conversations.connectors.transport import DeliveryError, post_json
+from conversations.connectors.base import Connector
 from conversations.connectors.inbound import InboundMessage, InboundStatus
+from conversations.connectors.transport import DeliveryError, post_json
 
 # WhatsApp refuses free-form messages 24 hours after the customer's last one (a template is needed).
 OUTSIDE_WINDOW_ERRORS = {131047, 131026}
 
 
-@register
 class WhatsAppConnector(Connector):
     kind = "whatsapp"
 

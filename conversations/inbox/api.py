@@ -6,13 +6,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from conversations import realtime
+from conversations import messaging, realtime
+from conversations.inbox import selectors as inbox_selectors
+from conversations.inbox.services import actions, presence
+from conversations.inbox.services import canned as canned_services
 from conversations.models import CannedResponse, Conversation, Message
 from conversations.selectors import core as selectors
-from conversations.inbox import selectors as inbox_selectors
-from conversations.inbox.services import actions
-from conversations.inbox.services import presence
-from conversations.inbox.services import canned as canned_services
 from conversations.services import messages as message_services
 from customers.models import ChannelKind
 from helpdesk.errors import ApplicationError, whole_number
@@ -97,9 +96,8 @@ class MessageListApi(APIView):
         conversation = _conversation_or_404(request, conversation_id)
         data = MessageInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        message, created = message_services.message_create(
+        message, created = messaging.agent_message_send(
             conversation=conversation,
-            sender=Message.Sender.AGENT,
             author=request.user,
             body=data.validated_data["body"],
             is_private=data.validated_data["private"],

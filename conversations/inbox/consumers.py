@@ -1,83 +1,15 @@
-"""Websocket protocol only: authenticate, join groups, validate frames, call services. See docs/protocol.md."""
+"""The agents' websocket: authenticate, join the agent's groups, forward events, call inbox services."""
 
-import json
 import logging
 from collections import deque
 
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-
 from conversations import realtime
 from conversations.selectors.core import event_latest_seq
+from conversations.sockets import CLOSE_UNAUTHENTICATED, FrameConsumer, FrameError, db
 
 logger = logging.getLogger(__name__)
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-# Event seqs an agent socket remembers, to forward an event heard through two of its groups only once.
 RECENT_EVENTS = 512
-
-
-class FrameError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def db(fn):
-    """Run ``fn`` (database work, through the services) on the shared thread pool, closing stale connections.
-
-    The sockets are async for a measured reason: a sync consumer runs every handler (each group frame
-    forwarded, each message written) through one thread per daphne process, so with 200 customer sockets
-    and 10 agents at 25 messages/s the acks took seconds and most agents' frames never arrived. Here frame
-    forwarding never leaves the event loop, and database work of different sockets runs concurrently."""
-    return database_sync_to_async(fn, thread_sensitive=False)
-
-
-class FrameConsumer(AsyncJsonWebsocketConsumer):
-    """Dispatches ``{"type": "x.y", ...}`` frames to ``frame_x_y`` coroutines and answers errors in-band."""
-
-    async def receive_json(self, content, **kwargs):
-        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            await self.send_error("bad_frame", "Every frame is a JSON object with a string 'type'.")
-            return
-        handler = getattr(self, "frame_" + content["type"].replace(".", "_"), None)
-        if handler is None:
-            await self.send_error("unknown_type", f"Unknown frame type {content['type']!r}.", ref=content.get("ref"))
-            return
-        try:
-            await handler(content)
-        except FrameError as exc:
-            await self.send_error(exc.code, exc.message, ref=content.get("ref"))
-        except Exception as exc:  # noqa: BLE001 - report application errors in-band, keep the socket
-            from helpdesk.errors import ApplicationError
-
-            if isinstance(exc, ApplicationError):
-                await self.send_error(exc.code, exc.message, ref=content.get("ref"), fields=exc.fields)
-            else:
-                logger.exception("frame %s failed", content.get("type"))
-                await self.send_error(
-                    "server_error", "Something went wrong; nothing was lost, try again.", ref=content.get("ref")
-                )
-
-    @classmethod
-    async def decode_json(cls, text_data):
-        try:
-            return json.loads(text_data)
-        except ValueError:
-            return None
-
-    async def send_error(self, code: str, message: str, ref=None, fields=None) -> None:
-        frame = {"type": "error", "code": code, "message": message}
-        if ref is not None:
-            frame["ref"] = ref
-        if fields:
-            frame["fields"] = fields
-        await self.send_json(frame)
-
-    async def frame_ping(self, content):
-        await self.send_json({"type": "pong", "ref": content.get("ref")})
 
 
 class AgentConsumer(FrameConsumer):

@@ -1,8 +1,7 @@
 from django.urls import path
 
-from conversations.inbox import api
+from conversations.inbox import api, views
 
-from conversations.inbox import views
 app_name = "conversations"
 
 api_urlpatterns = [

@@ -1,5 +1,7 @@
 """Writing to the message log: gapless per-conversation seqs, idempotent resends, broadcast on commit."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -7,18 +9,12 @@ from django.utils import timezone
 from conversations import realtime
 from conversations.models import Conversation, Inbox, Message
 from conversations.services.events import event_emit
-from customers.models import Customer
+from conversations.services.outbox import DELIVER, outbox_add
+from customers.models import ChannelKind, Customer
 from helpdesk.errors import ApplicationError
 
-# Called inside message_create's transaction after a message is stored: (conversation, message) -> None.
-# Features that react to messages (away replies, assignment, e-mail fallback) register here so the core
-# write path stays one function that every channel calls.
-AFTER_MESSAGE_HOOKS: list = []
-
-
-def after_message(fn):
-    AFTER_MESSAGE_HOOKS.append(fn)
-    return fn
+# Channels whose messages leave through a connector (the worker); web chat's leave through the socket.
+CONNECTOR_CHANNELS = frozenset({ChannelKind.WHATSAPP, ChannelKind.MESSENGER, ChannelKind.APPLE, ChannelKind.API})
 
 
 def _clean_body(body: str) -> str:
@@ -90,11 +86,15 @@ def message_create(
     event: str = "",
     meta: dict | None = None,
     delivery_status: str = Message.Delivery.SENT,
+    after: Callable[[Conversation, Message], None] | None = None,
 ) -> tuple[Message, bool]:
     """Append a message to the conversation's log. Returns (message, created).
 
     A resend with a ``client_id`` (or channel ``external_id``) already in the log returns the stored
-    message and ``created=False``: nothing is written or broadcast twice.
+    message and ``created=False``: nothing is written or broadcast twice. ``after`` is the caller's list of
+    steps that follow a stored message (``conversations.messaging``); it runs in this transaction, before
+    the message's event is logged, so the event carries what the steps changed (an assignee, mentions).
+    A public message that is not the customer's is queued for delivery on connector channels here.
     """
     body = _clean_body(body)
     client_id = _clean_client_id(client_id)
@@ -164,8 +164,10 @@ def message_create(
         conv.save(update_fields=fields)
         conversation.__dict__.update({f: getattr(conv, f) for f in fields})
 
-        for hook in AFTER_MESSAGE_HOOKS:
-            hook(conv, message)
+        if after is not None:
+            after(conv, message)
+        if not is_private and sender != Message.Sender.CUSTOMER and conversation.inbox.kind in CONNECTOR_CHANNELS:
+            _delivery_queue(conversation=conv, message=message)
 
         event_emit(
             type="message.created",
@@ -179,6 +181,12 @@ def message_create(
             frame = {"type": "message", "message": realtime.message_payload(message, for_customer=True)}
             transaction.on_commit(lambda: realtime.broadcast_to_customer(conv.id, frame))
     return message, True
+
+
+def _delivery_queue(*, conversation: Conversation, message: Message) -> None:
+    Message.objects.filter(pk=message.pk).update(delivery_status=Message.Delivery.PENDING)
+    message.delivery_status = Message.Delivery.PENDING
+    outbox_add(kind=DELIVER, key=f"deliver:{message.pk}", conversation=conversation, message=message)
 
 
 def system_message_create(

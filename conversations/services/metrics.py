@@ -8,15 +8,14 @@ from datetime import datetime
 
 from conversations.models import Conversation, Message
 from conversations.selectors.availability import business_seconds, policy_for_conversation
-from conversations.services.messages import after_message
 
 
 def _business_seconds(conversation: Conversation, start: datetime, end: datetime) -> int:
     return business_seconds(policy=policy_for_conversation(conversation), start=start, end=end)
 
 
-@after_message
-def _record_first_response(conversation: Conversation, message: Message) -> None:
+def first_response_record(*, conversation: Conversation, message: Message) -> None:
+    """After a public agent reply: the business-time twin of the first response time."""
     # message_create sets first_response_at on the first public agent reply; fill in its business twin.
     if message.sender != Message.Sender.AGENT or message.is_private:
         return

@@ -6,9 +6,10 @@ runs twice, or dies mid-way, leaves exactly one effect. A beat sweep re-enqueues
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,7 +21,13 @@ MAX_ATTEMPTS = 8
 # A pending row this long past due has lost its task (worker killed, broker flushed): enqueue it again.
 SWEEP_GRACE = timedelta(seconds=10)
 
-HANDLERS: dict[str, Callable[[OutboxItem], None]] = {}
+# The kinds of intent. Who carries out each one is written in one table, conversations.tasks.OUTBOX_HANDLERS.
+DELIVER = "deliver"  # a public non-customer message, out over its connector channel
+AWAY_REPLY = "away_reply"  # the automatic away reply of one closed period
+EMAIL_FALLBACK = "email_fallback"  # agent replies the customer has not seen, by e-mail
+KINDS = frozenset({DELIVER, AWAY_REPLY, EMAIL_FALLBACK})
+
+Handler = Callable[[OutboxItem], None]
 
 
 class RetryLater(Exception):
@@ -31,18 +38,12 @@ class RetryLater(Exception):
         self.delay = delay
 
 
-def outbox_handler(kind: str):
-    """Register the function that carries out intents of ``kind``. It runs inside the item's transaction."""
-
-    def register(fn):
-        HANDLERS[kind] = fn
-        return fn
-
-    return register
+OUTBOX_RUN_TASK = "conversations.tasks.outbox_run"
 
 
 def _enqueue(item_id: int, run_after: datetime | None = None) -> None:
-    from conversations.tasks import outbox_run
+    # By name: the task lives above the features whose handlers it dispatches to.
+    outbox_run = current_app.tasks[OUTBOX_RUN_TASK]
 
     eta = run_after if run_after and run_after > timezone.now() else None
     if eta is not None and outbox_run.app.conf.task_always_eager:
@@ -62,8 +63,8 @@ def outbox_add(
     run_after: datetime | None = None,
 ) -> tuple[OutboxItem, bool]:
     """Write an intent in the current transaction (enqueued on commit); the existing one if the key is taken."""
-    if kind not in HANDLERS:
-        raise ValueError(f"no outbox handler for {kind!r}")
+    if kind not in KINDS:
+        raise ValueError(f"unknown outbox kind {kind!r}")
     run_after = run_after or timezone.now()
     try:
         with transaction.atomic():
@@ -81,8 +82,9 @@ def outbox_add(
     return item, True
 
 
-def outbox_process(*, item_id: int) -> str:
-    """Carry out one intent. Safe to call any number of times, concurrently: one effect at most."""
+def outbox_process(*, item_id: int, handlers: Mapping[str, Handler]) -> str:
+    """Carry out one intent with its kind's handler. Safe to call any number of times, concurrently: one
+    effect at most."""
     retry_at = None
     with transaction.atomic():
         item = OutboxItem.objects.select_for_update(skip_locked=True).filter(pk=item_id).first()
@@ -95,7 +97,7 @@ def outbox_process(*, item_id: int) -> str:
             retry_at = item.run_after
             outcome = "not-due"
         else:
-            handler = HANDLERS.get(item.kind)
+            handler = handlers.get(item.kind)
             try:
                 if handler is None:
                     raise RuntimeError(f"no outbox handler for {item.kind!r}")

@@ -5,9 +5,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.api import CustomerDetailSerializer, customer_or_404
 from customers.profiles import selectors
 from customers.profiles.services.merge import customer_merge
-from customers.api import CustomerDetailSerializer, customer_or_404
 from customers.selectors import customer_get
 from helpdesk.errors import ApplicationError
 

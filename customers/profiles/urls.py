@@ -3,7 +3,6 @@
 from django.urls import path
 
 from customers.profiles import api as customer_api
-
 from customers.profiles import views as customer_views
 from customers.urls import api_urlpatterns as profile_api
 

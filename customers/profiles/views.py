@@ -7,10 +7,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from customers.profiles import selectors
-from customers.profiles.services.merge import customer_merge
 from customers import services as customer_services
 from customers.models import Customer
+from customers.profiles import selectors
+from customers.profiles.services.merge import customer_merge
 from customers.selectors import custom_attribute_definitions, customer_get, customer_latest_enrichment
 from helpdesk.errors import ApplicationError
 

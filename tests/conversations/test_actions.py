@@ -2,9 +2,9 @@
 
 import pytest
 
+from conversations.inbox.services import actions
 from conversations.models import Conversation, Event, Label, Message
 from conversations.selectors.core import event_list
-from conversations.inbox.services import actions
 from helpdesk.errors import ApplicationError
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory
 
@@ -156,7 +156,7 @@ def test_an_agent_cannot_act_on_another_teams_conversation(api_client, ana):
 
 
 def test_a_private_note_mentioning_an_agent_notifies_only_them(conversation, ana, ben):
-    from conversations.services.messages import message_create
+    from tests.helpers import message_create
 
     outsider = AgentFactory(username="outsider")
     TeamFactory().members.add(outsider)

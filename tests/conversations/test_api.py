@@ -2,8 +2,8 @@
 
 import pytest
 
-from conversations.services.messages import message_create
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory
+from tests.helpers import message_create
 
 pytestmark = pytest.mark.django_db
 

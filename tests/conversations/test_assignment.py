@@ -8,16 +8,16 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from conversations.models import Conversation, Event, Message
 from conversations.inbox.services.assignment import (
     agent_offline_redistribute,
     conversation_auto_assign,
     team_backlog_assign,
     unassigned_alert_sweep,
 )
-from conversations.services.messages import message_create
+from conversations.models import Conversation, Event, Message
 from helpdesk.models import Agent
 from tests.factories import AgentFactory, ConversationFactory, CustomerFactory, InboxFactory, TeamFactory
+from tests.helpers import message_create
 from tests.services import need_postgres
 
 pytestmark = pytest.mark.django_db

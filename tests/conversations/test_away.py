@@ -5,14 +5,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conversations.models import Conversation, Message, OutboxItem
 from conversations.away.services import AWAY_REPLY
-from conversations.services.messages import message_create
-from conversations.services.outbox import outbox_process
+from conversations.models import Conversation, Message, OutboxItem
+from conversations.tasks import outbox_run
 from helpdesk.models import Agent
 from hours.models import AwayText
 from tests.factories import AgentFactory, ConversationFactory, CustomerFactory, InboxFactory, TeamFactory
 from tests.fakes import FakeServer
+from tests.helpers import message_create
 from tests.hours.clock import frozen_clock
 from tests.hours.policies import always_open, berlin_office, never_open
 
@@ -175,8 +175,8 @@ def test_running_the_away_task_twice_writes_one_reply(clock, django_capture_on_c
         message_create(conversation=conversation, sender=Message.Sender.CUSTOMER, body="Hi")
     item = OutboxItem.objects.get(kind=AWAY_REPLY)
 
-    assert outbox_process(item_id=item.pk) == "done"
-    assert outbox_process(item_id=item.pk) == "done"
+    assert outbox_run(item.pk) == "done"
+    assert outbox_run(item.pk) == "done"
     assert len(away_replies(conversation)) == 1
 
 
@@ -188,7 +188,7 @@ def test_the_task_skips_the_reply_when_an_agent_answered_before_it_ran(clock, dj
     with django_capture_on_commit_callbacks(execute=False):
         message_create(conversation=conversation, sender=Message.Sender.AGENT, author=agent, body="Here!")
 
-    assert outbox_process(item_id=OutboxItem.objects.get(kind=AWAY_REPLY).pk) == "done"
+    assert outbox_run(OutboxItem.objects.get(kind=AWAY_REPLY).pk) == "done"
     assert away_replies(conversation) == []
 
 

@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conversations.inbox.services.backlog import backlog_sweep, policy_opened_between
 from conversations.models import Conversation
 from conversations.selectors.availability import snapshot_for
-from conversations.inbox.services.backlog import backlog_sweep, policy_opened_between
 from helpdesk.models import Agent
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory
 from tests.hours.policies import always_open, berlin_office
@@ -89,7 +89,7 @@ def test_the_beat_task_runs_the_sweep(monkeypatch):
     from django.core.cache import cache
 
     from conversations.inbox.services.backlog import LAST_SWEEP_KEY
-    from conversations.tasks import backlog_sweep as task
+    from conversations.inbox.tasks import backlog_sweep as task
     from tests.hours.clock import frozen_clock
 
     frozen_clock(monkeypatch).set(MONDAY_NINE + timedelta(seconds=10))

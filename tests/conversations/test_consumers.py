@@ -7,12 +7,12 @@ from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 
 from conversations import realtime
-from conversations.models import Conversation
-from conversations.services.messages import message_create
 from conversations.inbox.services.presence import presence_key
+from conversations.models import Conversation
 from helpdesk.asgi import application
 from helpdesk.models import Agent
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory
+from tests.helpers import message_create
 from tests.live import session_cookie_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]

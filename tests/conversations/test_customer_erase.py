@@ -8,10 +8,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from conversations.models import Conversation, Event, Message
-from customers.profiles.services.erase import ERASED_BODY, customer_erase
-from conversations.services.messages import message_create
 from customers.models import ChannelIdentity, ContactPoint, Customer, CustomerNote
+from customers.profiles.services.erase import ERASED_BODY, customer_erase
 from tests.factories import ChannelIdentityFactory, ContactPointFactory, ConversationFactory, CustomerFactory
+from tests.helpers import message_create
 
 pytestmark = pytest.mark.django_db
 

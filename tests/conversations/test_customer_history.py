@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from conversations.services.messages import message_create, system_message_create
+from conversations.services.messages import system_message_create
 from customers import services as customer_services
 from tests.factories import (
     AgentFactory,
@@ -13,6 +13,7 @@ from tests.factories import (
     InboxFactory,
     TeamFactory,
 )
+from tests.helpers import message_create
 
 pytestmark = pytest.mark.django_db
 

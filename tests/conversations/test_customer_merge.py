@@ -3,8 +3,8 @@
 import pytest
 
 from conversations.models import Conversation, Event
-from customers.profiles.services.merge import customer_merge, customer_merge_verified_duplicates
 from customers.models import ChannelIdentity, ContactPoint, Customer, CustomerMerge, CustomerNote
+from customers.profiles.services.merge import customer_merge, customer_merge_verified_duplicates
 from helpdesk.errors import ApplicationError
 from tests.factories import ChannelIdentityFactory, ContactPointFactory, ConversationFactory, CustomerFactory
 

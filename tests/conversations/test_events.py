@@ -5,9 +5,9 @@ from django.db import transaction
 
 from conversations.chat import identity
 from conversations.models import Event
-from conversations.chat.services import chat_message_send
 from conversations.services.events import event_emit, events_at_end
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory
+from tests.helpers import chat_message_send
 
 pytestmark = pytest.mark.django_db
 

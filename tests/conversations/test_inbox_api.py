@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from conversations.models import CannedResponse, Conversation, Label
-from conversations.services.messages import message_create
 from tests.factories import AgentFactory, ConversationFactory, CustomerFactory, InboxFactory, TeamFactory
+from tests.helpers import message_create
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,10 @@ from django.db import transaction
 
 from conversations import realtime
 from conversations.models import Event, Message
-from conversations.services.messages import conversation_mark_read, message_create
+from conversations.services.messages import conversation_mark_read
 from helpdesk.errors import ApplicationError
 from tests.factories import AgentFactory, ConversationFactory
+from tests.helpers import message_create
 
 pytestmark = pytest.mark.django_db
 

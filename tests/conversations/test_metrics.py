@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conversations.models import Conversation, Message
-from conversations.services.messages import message_create
 from conversations.services.metrics import conversation_resolution_record
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory
+from tests.helpers import message_create
 from tests.hours.clock import frozen_clock
 from tests.hours.policies import berlin_office
 

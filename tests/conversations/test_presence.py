@@ -3,7 +3,6 @@
 import pytest
 from django.core.cache import cache
 
-from conversations.models import Conversation
 from conversations.inbox.services.presence import (
     agent_presence_connected,
     agent_presence_heartbeat,
@@ -11,6 +10,7 @@ from conversations.inbox.services.presence import (
     presence_key,
     presence_sweep,
 )
+from conversations.models import Conversation
 from helpdesk.errors import ApplicationError
 from helpdesk.models import Agent
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory

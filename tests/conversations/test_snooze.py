@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conversations.models import Conversation, Event, Message
 from conversations.inbox.services.snooze import SNOOZE_ENDED, conversation_snooze, conversation_unsnooze, snooze_sweep
+from conversations.models import Conversation, Event, Message
 from helpdesk.errors import ApplicationError
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory
 from tests.hours.clock import frozen_clock
@@ -130,7 +130,7 @@ def test_the_sweep_leaves_a_conversation_snoozed_again_later_alone(clock):
 
 
 def test_the_beat_task_runs_the_sweep():
-    from conversations.tasks import snooze_sweep as task
+    from conversations.inbox.tasks import snooze_sweep as task
 
     conversation, agent = assigned_conversation()
     Conversation.objects.filter(pk=conversation.pk).update(

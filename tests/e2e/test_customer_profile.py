@@ -2,9 +2,9 @@
 
 import pytest
 
-from conversations.services.messages import message_create
 from customers.models import Customer
 from tests.factories import ConversationFactory, CustomAttributeDefinitionFactory, CustomerFactory, InboxFactory
+from tests.helpers import message_create
 from tests.live import LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -13,9 +13,9 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from conversations.models import Conversation, Message
-from conversations.services.messages import message_create
 from helpdesk.models import Agent
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory
+from tests.helpers import message_create
 from tests.live import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from conversations.models import Message, OutboxItem
 from conversations.away.services import AWAY_REPLY
-from conversations.services.messages import message_create
+from conversations.models import Message, OutboxItem
 from conversations.services.outbox import outbox_sweep
 from conversations.tasks import outbox_run
 from helpdesk.celery import app
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory
+from tests.helpers import message_create
 from tests.hours.policies import never_open
 from tests.live import CeleryWorker, wait_for
 

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 
 from conversations.models import Event, Message
-from conversations.services.messages import message_create
 from tests.factories import ConversationFactory
+from tests.helpers import message_create
 from tests.services import need_postgres
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -95,8 +95,8 @@ def test_racing_first_messages_of_one_visitor_start_one_conversation():
     need_postgres()
     from conversations.chat.identity import visitor_create
     from conversations.models import Conversation
-    from conversations.chat.services import chat_message_send
     from tests.factories import InboxFactory
+    from tests.helpers import chat_message_send
 
     visitor = visitor_create(inbox=InboxFactory())
     barrier = threading.Barrier(WRITERS)

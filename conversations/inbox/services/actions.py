@@ -6,10 +6,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from conversations.models import Conversation, Label
 from conversations.inbox.services.assignment import conversation_assignee_set, conversation_auto_assign
-from conversations.services.metrics import conversation_resolution_record
 from conversations.inbox.services.snooze import conversation_snooze
+from conversations.models import Conversation, Label
+from conversations.services.metrics import conversation_resolution_record
 from conversations.services.timeline import conversation_change_emit, timeline_entry_create
 from helpdesk.errors import ApplicationError
 from helpdesk.models import Agent, Team

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from conversations.models import Conversation, Event, Message
 from conversations.services.events import event_emit
-from conversations.services.messages import after_message, conversation_summary
+from conversations.services.messages import conversation_summary
 from conversations.services.timeline import conversation_change_emit, timeline_entry_create
 from helpdesk.models import Agent, Team
 
@@ -202,8 +202,8 @@ def unassigned_alert_sweep(*, now: datetime | None = None) -> int:
     return alerted
 
 
-@after_message
-def _auto_assign_on_customer_message(conversation: Conversation, message: Message) -> None:
+def conversation_assign_on_customer_message(*, conversation: Conversation, message: Message) -> None:
+    """After a customer message: an unassigned conversation goes to an online agent with room, if any."""
     if message.sender != Message.Sender.CUSTOMER or conversation.assignee_id or not conversation.team_id:
         return
     if conversation.status not in ACTIVE_STATUSES:

@@ -7,7 +7,7 @@ from django.db.models import Q
 from conversations import realtime
 from conversations.models import Conversation, Message
 from conversations.services.events import event_emit
-from conversations.services.messages import after_message, conversation_summary
+from conversations.services.messages import conversation_summary
 from helpdesk.models import Agent
 
 MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_.+-]{1,150})")
@@ -32,8 +32,8 @@ def mention_recipients(*, conversation: Conversation, usernames: set[str], exclu
     return list(agents.distinct())
 
 
-@after_message
-def _notify_mentions(conversation: Conversation, message: Message) -> None:
+def mentions_notify(*, conversation: Conversation, message: Message) -> None:
+    """After a private note: tell each @mentioned agent who may see the conversation."""
     if not message.is_private or message.sender != Message.Sender.AGENT:
         return
     recipients = mention_recipients(

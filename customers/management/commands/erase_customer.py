@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from customers.profiles.services.erase import customer_erase
 from customers.models import Customer
+from customers.profiles.services.erase import customer_erase
 
 
 class Command(BaseCommand):

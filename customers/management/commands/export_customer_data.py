@@ -4,8 +4,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from customers.profiles.selectors import customer_data_export
 from customers.models import Customer
+from customers.profiles.selectors import customer_data_export
 
 
 class Command(BaseCommand):

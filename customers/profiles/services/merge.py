@@ -4,7 +4,6 @@ surviving profile in one transaction, with an audit entry recording what moved a
 from django.db import transaction
 
 from conversations.models import Conversation
-from customers.profiles.selectors import verified_duplicate_groups
 from conversations.services.events import event_emit
 from conversations.services.messages import conversation_summary
 from customers.models import (
@@ -16,6 +15,7 @@ from customers.models import (
     CustomerNote,
     Enrichment,
 )
+from customers.profiles.selectors import verified_duplicate_groups
 from helpdesk.errors import ApplicationError
 
 # Moved one by one above, with their own rules; every other relation to a customer moves wholesale.

@@ -8,9 +8,10 @@ from channels.testing import WebsocketCommunicator
 from conversations import realtime
 from conversations.chat import identity
 from conversations.models import Conversation
-from conversations.services.messages import conversation_mark_read, message_create
+from conversations.services.messages import conversation_mark_read
 from helpdesk.asgi import application
 from tests.factories import AgentFactory, InboxFactory
+from tests.helpers import message_create
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

@@ -10,10 +10,10 @@ import pytest
 from django.db import transaction
 
 from conversations.chat import identity
-from conversations.models import OutboxItem
 from conversations.chat.email_fallback import EMAIL_FALLBACK
-from conversations.services.messages import message_create
+from conversations.models import OutboxItem
 from tests.factories import AgentFactory, ConversationFactory, CustomerFactory, InboxFactory
+from tests.helpers import message_create
 from tests.live import CeleryWorker, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -7,12 +7,13 @@ from django.core import mail
 from django.utils import timezone
 
 from conversations.chat import identity
+from conversations.chat.email_fallback import EMAIL_FALLBACK
 from conversations.chat.mail import strip_quoted
 from conversations.models import Conversation, Message, OutboxItem
-from conversations.chat.email_fallback import EMAIL_FALLBACK
-from conversations.services.messages import conversation_mark_read, message_create
-from conversations.services.outbox import outbox_process
+from conversations.services.messages import conversation_mark_read
+from conversations.tasks import outbox_run
 from tests.factories import AgentFactory, ConversationFactory, CustomerFactory
+from tests.helpers import message_create
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def _run_due(now=None):
     """What the worker does when the fallback's time comes: run every pending e-mail intent."""
     items = OutboxItem.objects.filter(kind=EMAIL_FALLBACK, status="pending")
     OutboxItem.objects.filter(pk__in=items).update(run_after=timezone.now() - timedelta(seconds=1))
-    return [outbox_process(item_id=pk) for pk in items.values_list("pk", flat=True)]
+    return [outbox_run(pk) for pk in items.values_list("pk", flat=True)]
 
 
 def test_several_unseen_replies_make_one_email_with_all_of_them(conversation, settings):

@@ -7,9 +7,9 @@ from django.utils import timezone
 from conversations.chat import identity
 from conversations.models import Conversation, Message
 from conversations.selectors.availability import Availability
-from conversations.services.messages import message_create
 from tests.conversations.chat.conftest import ChatClient
 from tests.factories import AgentFactory
+from tests.helpers import message_create
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ from django.utils import timezone
 from conversations.connectors import apple
 from conversations.connectors.meta import signature_for
 from conversations.models import Conversation, Message
-from conversations.services.messages import message_create
 from tests.factories import AgentFactory, InboxFactory
 from tests.fakes import FakeServer
+from tests.helpers import message_create
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ import pytest
 
 from conversations.connectors.meta import signature_for
 from conversations.models import Conversation, Message
-from conversations.services.messages import message_create
 from customers.models import ChannelIdentity
 from tests.factories import AgentFactory, InboxFactory
 from tests.fakes import FakeServer
+from tests.helpers import message_create
 
 pytestmark = pytest.mark.django_db
 
