@@ -42,7 +42,10 @@ OUTBOX_RUN_TASK = "conversations.tasks.outbox_run"
 
 
 def _enqueue(item_id: int, run_after: datetime | None = None) -> None:
-    # By name: the task lives above the features whose handlers it dispatches to.
+    # By name: the task lives above the features whose handlers it dispatches to. A web process has not
+    # imported the task modules (only a worker does at start), so load them the way the worker does.
+    if OUTBOX_RUN_TASK not in current_app.tasks:
+        current_app.loader.import_default_modules()
     outbox_run = current_app.tasks[OUTBOX_RUN_TASK]
 
     eta = run_after if run_after and run_after > timezone.now() else None
