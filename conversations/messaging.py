@@ -82,7 +82,7 @@ def customer_message_receive(
         # Lock order, everywhere: customer, then conversation. One writer per customer at a time, so two
         # sends racing (two tabs, socket and HTTP fallback, platform retries, two e-mails) continue one
         # conversation instead of starting one each.
-        Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True).first()
+        _customer_lock(customer.pk)
         existing = _resent(inbox=inbox, customer=customer, client_id=client_id, external_id=external_id)
         if existing is not None:
             return Received(message=existing, created=False, conversation=existing.conversation, started=False)
@@ -120,15 +120,25 @@ def agent_message_send(
     *, conversation: Conversation, author, body: str, is_private: bool = False, client_id: str | None = None
 ) -> tuple[Message, bool]:
     """Store an agent's reply or private note. Returns (message, created); a resend returns the stored one."""
-    return message_create(
-        conversation=conversation,
-        sender=Message.Sender.AGENT,
-        author=author,
-        body=body,
-        is_private=is_private,
-        client_id=client_id,
-        after=after_agent_message,
-    )
+    with transaction.atomic():
+        # The same lock order as a customer's message (customer, then conversation): taking the
+        # conversation first deadlocked against a customer writing at the same moment.
+        _customer_lock(conversation.customer_id)
+        return message_create(
+            conversation=conversation,
+            sender=Message.Sender.AGENT,
+            author=author,
+            body=body,
+            is_private=is_private,
+            client_id=client_id,
+            after=after_agent_message,
+        )
+
+
+def _customer_lock(customer_id: int) -> None:
+    """One writer per customer until commit. NO KEY UPDATE: it serialises writers without blocking the
+    foreign-key checks of rows that merely reference the customer (a new conversation, an event)."""
+    Customer.objects.select_for_update(no_key=True).filter(pk=customer_id).values_list("pk", flat=True).first()
 
 
 def _resent(*, inbox: Inbox, customer: Customer, client_id: str | None, external_id: str | None) -> Message | None:
