@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from contextlib import closing
@@ -68,9 +69,11 @@ class ServerProcess:
 
 
 class DaphneProcess(ServerProcess):
-    """One daphne serving the whole ASGI application, ready once /healthz answers 200."""
+    """One daphne serving the whole ASGI application, ready once /healthz answers 200 (or, for a test of
+    a broken dependency, ``require_healthy=False``: once it answers at all)."""
 
-    def __init__(self, *, env: dict, log_dir: Path, timeout: float):
+    def __init__(self, *, env: dict, log_dir: Path, timeout: float, require_healthy: bool = True):
+        self.require_healthy = require_healthy
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -82,6 +85,8 @@ class DaphneProcess(ServerProcess):
         try:
             with urllib.request.urlopen(self.url + "/healthz", timeout=3) as response:  # noqa: S310 - our own http URL
                 return response.status == 200
+        except urllib.error.HTTPError:
+            return not self.require_healthy
         except OSError:
             return False
 

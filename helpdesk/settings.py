@@ -158,7 +158,8 @@ CACHES = {
     }
 }
 
-CELERY_BROKER_URL = _broker_url(REDIS_URL)
+# The broker defaults to the same Redis; a deployment may give Celery its own.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or _broker_url(REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)

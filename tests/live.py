@@ -39,9 +39,9 @@ def child_env(**extra) -> dict:
 class LiveServer(DaphneProcess):
     """One daphne process serving the whole ASGI application on the test database."""
 
-    def __init__(self, **env_extra):
+    def __init__(self, require_healthy: bool = True, **env_extra):
         env = child_env(ALLOWED_HOSTS="127.0.0.1,localhost", **env_extra)
-        super().__init__(env=env, log_dir=settings.VAR_DIR, timeout=30)
+        super().__init__(env=env, log_dir=settings.VAR_DIR, timeout=30, require_healthy=require_healthy)
 
 
 class CeleryWorker(CeleryProcess):

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from celery import current_app
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from conversations.models import Conversation, Message, OutboxItem
 
@@ -53,7 +54,12 @@ def _enqueue(item_id: int, run_after: datetime | None = None) -> None:
         # Inline tasks ignore eta: running it now would find it not due and enqueue it again, forever.
         # The beat sweep picks it up when it is due.
         return
-    outbox_run.apply_async(args=[item_id], eta=eta)
+    try:
+        outbox_run.apply_async(args=[item_id], eta=eta)
+    except (OperationalError, OSError) as exc:
+        # The broker is down. The row is committed and pending: the beat sweep enqueues it again once the
+        # broker is back. Raising here would answer an error for a write that is already stored.
+        logger.warning("outbox item %s not enqueued (%s); the sweep will run it", item_id, exc)
 
 
 def outbox_add(
@@ -81,7 +87,7 @@ def outbox_add(
             )
     except IntegrityError:
         return OutboxItem.objects.get(key=key), False
-    transaction.on_commit(lambda: _enqueue(item.id, run_after))
+    transaction.on_commit(lambda: _enqueue(item.id, run_after), robust=True)
     return item, True
 
 
