@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+import weakref
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -20,13 +21,26 @@ def check_database() -> None:
         cursor.fetchone()
 
 
+# One reply channel per event loop, made on first use and reused: a new channel per call would leave a
+# Redis subscription behind every time (the pub/sub layer unsubscribes only a channel whose reader is
+# cancelled).
+_health_channels: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def check_channel_layer() -> None:
     layer = get_channel_layer()
 
     async def roundtrip():
-        channel = await layer.new_channel()
+        loop = asyncio.get_running_loop()
+        channel = _health_channels.get(loop)
+        if channel is None:
+            channel = _health_channels[loop] = await layer.new_channel()
         await layer.send(channel, {"type": "health.ping"})
-        message = await asyncio.wait_for(layer.receive(channel), timeout=3)
+        try:
+            message = await asyncio.wait_for(layer.receive(channel), timeout=3)
+        except TimeoutError:
+            del _health_channels[loop]  # a cancelled read unsubscribed it: make a new one next time
+            raise
         if message.get("type") != "health.ping":
             raise RuntimeError("channel layer returned an unexpected message")
 

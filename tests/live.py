@@ -2,12 +2,15 @@
 database and the same Redis, exactly as in production."""
 
 import os
+import shutil
 import time
+from pathlib import Path
 
+import redis
 from django.conf import settings
 from django.db import connection
 
-from helpdesk.devservers import CeleryProcess, DaphneProcess
+from helpdesk.devservers import CeleryProcess, DaphneProcess, ServerProcess, free_port
 
 
 def test_database_url() -> str:
@@ -72,3 +75,31 @@ def wait_for(predicate, timeout: float = 15.0, interval: float = 0.1, message: s
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {message}")
+
+
+class RedisServer(ServerProcess):
+    """A private redis-server on its own port, for tests that kill or restart it (never the shared one)."""
+
+    def __init__(self, directory, port: int | None = None):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        args = [
+            shutil.which("redis-server") or "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", str(self.directory),
+        ]  # fmt: skip
+        super().__init__(args, env=dict(os.environ), name=f"redis-{self.port}", log_dir=self.directory)
+        self.wait_until(self._answers, timeout=10, what=f"redis-server on {self.port} not answering")
+
+    def _answers(self) -> bool:
+        try:
+            return bool(redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1).ping())
+        except redis.RedisError:
+            return False
+
+    def restart(self, down_for: float = 1.0) -> "RedisServer":
+        """Stop it, wait, and start a fresh, empty one on the same port (what a crash and restart looks like)."""
+        self.stop()
+        time.sleep(down_for)
+        return RedisServer(self.directory, port=self.port)

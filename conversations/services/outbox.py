@@ -8,6 +8,7 @@ runs twice, or dies mid-way, leaves exactly one effect. A beat sweep re-enqueues
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from celery import current_app
 from django.db import IntegrityError, transaction
@@ -49,13 +50,12 @@ def _enqueue(item_id: int, run_after: datetime | None = None) -> None:
         current_app.loader.import_default_modules()
     outbox_run = current_app.tasks[OUTBOX_RUN_TASK]
 
-    eta = run_after if run_after and run_after > timezone.now() else None
-    if eta is not None and outbox_run.app.conf.task_always_eager:
-        # Inline tasks ignore eta: running it now would find it not due and enqueue it again, forever.
-        # The beat sweep picks it up when it is due.
+    if run_after is not None and run_after > timezone.now():
+        # Not due yet: the sweep enqueues it once it is (within SWEEP_GRACE + its interval). No task with an
+        # eta: a worker holding one died for good on a Redis reconnect, and an inline task would run now.
         return
     try:
-        outbox_run.apply_async(args=[item_id], eta=eta)
+        outbox_run.apply_async(args=(item_id,))
     except (OperationalError, OSError) as exc:
         # The broker is down. The row is committed and pending: the beat sweep enqueues it again once the
         # broker is back. Raising here would answer an error for a write that is already stored.
@@ -68,7 +68,7 @@ def outbox_add(
     key: str,
     conversation: Conversation | None = None,
     message: Message | None = None,
-    payload: dict | None = None,
+    payload: dict[str, Any] | None = None,
     run_after: datetime | None = None,
 ) -> tuple[OutboxItem, bool]:
     """Write an intent in the current transaction (enqueued on commit); the existing one if the key is taken."""
