@@ -1,19 +1,25 @@
-"""Start one process of the system (web, worker or beat) once its Redis answers.
+"""Start one process of the system (web, worker or beat) once its Redis answers, and restart it if it dies.
 
 Used by the Procfiles so that, on the embedded defaults, daphne and Celery wait for the embedded Redis
-that honcho starts beside them instead of failing on their first connection.
+that honcho starts beside them instead of failing on their first connection. honcho stops every process
+when one exits; so that one crash does not take the whole helpdesk down, the process runs as a child that
+is started again (after 1, 2, 4 … up to 30 s) until this supervisor is told to stop.
 """
 
 import os
+import signal
+import subprocess
 import sys
 import time
+
+import django
+import redis
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
 
 def wait_for_redis(url: str, timeout: float = 30.0) -> None:
-    import redis
-
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -27,9 +33,6 @@ def wait_for_redis(url: str, timeout: float = 30.0) -> None:
 
 def main() -> None:
     role = sys.argv[1] if len(sys.argv) > 1 else ""
-    import django
-    from django.conf import settings
-
     django.setup()
     wait_for_redis(settings.REDIS_URL)
     python = sys.executable
@@ -45,7 +48,43 @@ def main() -> None:
         args = [python, "-m", "celery", "-A", "helpdesk", "beat", "-l", "info"]
     else:
         sys.exit("usage: python -m helpdesk.serve web|worker|beat")
-    os.execv(python, args)
+    sys.exit(supervise(args))
+
+
+RESTART_MAX_DELAY = 30.0
+# A child that ran this long was healthy: its next crash restarts it after the shortest delay again.
+HEALTHY_RUN = 60.0
+
+
+def supervise(args: list[str]) -> int:
+    """Run ``args``, starting it again whenever it exits, until SIGTERM or SIGINT; then stop it and return."""
+    stopping = False
+    child: subprocess.Popen | None = None
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    delay = 1.0
+    while True:
+        started = time.monotonic()
+        child = subprocess.Popen(args)
+        code = child.wait()
+        if stopping:
+            return code
+        if time.monotonic() - started > HEALTHY_RUN:
+            delay = 1.0
+        print(f"{args[2]} exited with {code}; starting it again in {delay:.0f} s", file=sys.stderr, flush=True)
+        deadline = time.monotonic() + delay
+        while not stopping and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if stopping:
+            return code
+        delay = min(delay * 2, RESTART_MAX_DELAY)
 
 
 if __name__ == "__main__":
