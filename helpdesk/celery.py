@@ -1,16 +1,23 @@
 """The Celery application. Tasks live in each app's tasks.py; beat sweeps are declared here."""
 
 import os
+import time
 
 from celery import Celery
 from celery.schedules import crontab  # noqa: F401  (kept for schedules that need wall-clock times)
+from celery.signals import before_task_publish
+from django.conf import settings
+from django.core.cache import cache
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+BEAT_HEARTBEAT_TASK = "helpdesk.tasks.beat_heartbeat"
+BEAT_HEARTBEAT_KEY = "health:beat"
 
 app = Celery("helpdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Every module that defines tasks, named: feature packages are not apps, so autodiscovery would miss them.
-app.autodiscover_tasks(["conversations", "conversations.inbox", "customers", "customers.profiles"])
+app.autodiscover_tasks(["helpdesk", "conversations", "conversations.inbox", "customers", "customers.profiles"])
 
 # The periodic sweeps. Each one is idempotent, so a missed or doubled tick does no harm.
 app.conf.beat_schedule = {
@@ -21,4 +28,18 @@ app.conf.beat_schedule = {
     "unassigned-alert-sweep": {"task": "conversations.inbox.tasks.unassigned_alert_sweep", "schedule": 60.0},
     "snooze-sweep": {"task": "conversations.inbox.tasks.snooze_sweep", "schedule": 30.0},
     "backlog-sweep": {"task": "conversations.inbox.tasks.backlog_sweep", "schedule": 30.0},
+    # Proof of life for /healthz/deep: written by beat itself when it publishes this (see below).
+    "beat-heartbeat": {
+        "task": BEAT_HEARTBEAT_TASK,
+        "schedule": float(settings.HEALTH_BEAT_SECONDS),
+        "options": {"expires": settings.HEALTH_BEAT_SECONDS},
+    },
 }
+
+
+@before_task_publish.connect
+def beat_heartbeat_record(sender: str | None = None, **kwargs: object) -> None:
+    # Runs in the publishing process, and only beat publishes the heartbeat: so a fresh value means beat is
+    # alive whether or not a worker is.
+    if sender == BEAT_HEARTBEAT_TASK:
+        cache.set(BEAT_HEARTBEAT_KEY, time.time(), timeout=None)

@@ -72,12 +72,20 @@ class DaphneProcess(ServerProcess):
     """One daphne serving the whole ASGI application, ready once /healthz answers 200 (or, for a test of
     a broken dependency, ``require_healthy=False``: once it answers at all)."""
 
-    def __init__(self, *, env: dict, log_dir: Path, timeout: float, require_healthy: bool = True):
+    def __init__(
+        self,
+        *,
+        env: dict,
+        log_dir: Path,
+        timeout: float,
+        require_healthy: bool = True,
+        application: str = "helpdesk.asgi:application",
+    ):
         self.require_healthy = require_healthy
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "helpdesk.asgi:application"]
+        args = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), application]
         super().__init__(args, env=env, name=f"daphne-{self.port}", log_dir=log_dir)
         self.wait_until(self._healthy, timeout=timeout, what=f"daphne on {self.port} not healthy")
 
@@ -101,3 +109,14 @@ class CeleryProcess(ServerProcess):
         ]  # fmt: skip
         super().__init__(args, env=env, name=f"celery-{free_port()}", log_dir=log_dir)
         self.wait_until(lambda: " ready." in self.output(), timeout=timeout, what="celery worker not ready")
+
+
+class CeleryBeatProcess(ServerProcess):
+    """Celery beat, ready once it says it is starting; its schedule file goes in ``log_dir``."""
+
+    def __init__(self, *, env: dict, log_dir: Path, timeout: float):
+        port = free_port()
+        schedule = Path(log_dir) / f"celerybeat-{os.getpid()}-{port}"
+        args = [sys.executable, "-m", "celery", "-A", "helpdesk", "beat", "-l", "info", "-s", str(schedule)]
+        super().__init__(args, env=env, name=f"beat-{port}", log_dir=log_dir)
+        self.wait_until(lambda: "beat: Starting" in self.output(), timeout=timeout, what="celery beat not starting")

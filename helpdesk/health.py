@@ -1,17 +1,25 @@
-"""/healthz: does each thing the system needs answer right now? JSON, 200 or 503 naming what failed."""
+"""Health, JSON, 200 or 503 naming what failed.
+
+``/healthz`` is for a load balancer: can this web process serve (database, channel layer, broker)?
+``/healthz/deep`` is for monitoring: it adds the Celery worker (a ping) and beat (its heartbeat), which a
+web process does not need to serve but without which away replies, e-mails and sweeps stop.
+"""
 
 import asyncio
 import time
 import weakref
+from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from helpdesk.celery import BEAT_HEARTBEAT_KEY
 from helpdesk.celery import app as celery_app
 
 
@@ -50,17 +58,35 @@ def check_channel_layer() -> None:
 def check_broker() -> None:
     with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=3)
-        conn.default_channel.client.ping()
+        # The broker is Redis: its channel has a client; kombu's stubs know only the abstract channel.
+        conn.default_channel.client.ping()  # type: ignore[attr-defined]
 
 
-CHECKS = {"database": check_database, "channel_layer": check_channel_layer, "broker": check_broker}
+def check_worker() -> None:
+    # The first worker to answer is enough; the broker's pidbox leaves nothing behind once answered.
+    replies = celery_app.control.ping(timeout=2.0, limit=1)
+    if not replies:
+        raise RuntimeError("no Celery worker answered a ping within 2 s")
 
 
-@never_cache
-@require_GET
-def healthz(request):
-    results = {}
-    for name, check in CHECKS.items():
+def check_beat() -> None:
+    beat = cache.get(BEAT_HEARTBEAT_KEY)
+    limit = 2 * settings.HEALTH_BEAT_SECONDS
+    if beat is None:
+        raise RuntimeError("beat has never written its heartbeat")
+    age = time.time() - float(beat)
+    if age > limit:
+        raise RuntimeError(f"beat's last heartbeat is {age:.0f} s old (more than {limit} s)")
+
+
+Check = Callable[[], None]
+CHECKS: dict[str, Check] = {"database": check_database, "channel_layer": check_channel_layer, "broker": check_broker}
+DEEP_CHECKS: dict[str, Check] = {**CHECKS, "worker": check_worker, "beat": check_beat}
+
+
+def _report(checks: dict[str, Check]) -> JsonResponse:
+    results: dict[str, dict[str, object]] = {}
+    for name, check in checks.items():
         started = time.perf_counter()
         try:
             check()
@@ -76,3 +102,15 @@ def healthz(request):
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
     }
     return JsonResponse(body, status=503 if failed else 200)
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    return _report(CHECKS)
+
+
+@never_cache
+@require_GET
+def healthz_deep(request: HttpRequest) -> JsonResponse:
+    return _report(DEEP_CHECKS)

@@ -7,9 +7,14 @@ listed with its default in the README's configuration table.
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
+import django_stubs_ext
+
+# Generic admin and form classes (ModelAdmin[Customer]) must be subscriptable at runtime too.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,7 +32,7 @@ def env_list(name: str, default: str) -> list[str]:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    return int(value) if value else default
 
 
 VAR_DIR = Path(os.environ.get("VAR_DIR") or BASE_DIR / "var").resolve()
@@ -108,8 +113,9 @@ SQLITE_OPTIONS = {
     "timeout": 20,
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 }
+DATABASES: dict[str, dict[str, Any]]
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True))}
 else:
     DATABASES = {
         "default": {
@@ -166,7 +172,9 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task taken by a worker that was killed is delivered again after this long. Every task is idempotent,
+# so a long one delivered twice does no harm; the outbox sweep re-enqueues lost outbox work sooner.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic sweeps; apps add theirs in their own modules (see helpdesk/celery.py).
@@ -274,6 +282,8 @@ CHAT_RESUME_LINK_DAYS = env_int("CHAT_RESUME_LINK_DAYS", 7)
 INBOUND_MAIL_SECRET = os.environ.get("INBOUND_MAIL_SECRET", "")
 # Seconds an agent's presence lasts without a socket heartbeat.
 PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 60)
+# Beat writes a heartbeat this often; /healthz/deep calls beat stopped after two missed beats.
+HEALTH_BEAT_SECONDS = env_int("HEALTH_BEAT_SECONDS", 15)
 ENRICHMENT_BASE_URL = os.environ.get("ENRICHMENT_BASE_URL", "")
 ENRICHMENT_API_KEY = os.environ.get("ENRICHMENT_API_KEY", "")
 ENRICHMENT_PROVIDER = os.environ.get("ENRICHMENT_PROVIDER", "clearbit")

@@ -7,13 +7,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from conversations.chat.status_api import api_urlpatterns as status_api
 from conversations.inbox.urls import api_urlpatterns as conversation_api
 from customers.profiles.urls import api_urlpatterns as customer_api
-from helpdesk.health import healthz
+from helpdesk.health import healthz, healthz_deep
 
 api_v1 = [*conversation_api, *customer_api, *status_api]
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/inbox/", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path("healthz/deep", healthz_deep, name="healthz-deep"),
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

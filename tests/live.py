@@ -10,7 +10,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from helpdesk.devservers import CeleryProcess, DaphneProcess, ServerProcess, free_port
+from helpdesk.devservers import CeleryBeatProcess, CeleryProcess, DaphneProcess, ServerProcess, free_port
 
 
 def test_database_url() -> str:
@@ -56,6 +56,11 @@ class CeleryWorker(CeleryProcess):
             node_prefix="test",
             timeout=60,
         )
+
+
+class CeleryBeat(CeleryBeatProcess):
+    def __init__(self, **env_extra):
+        super().__init__(env=child_env(**env_extra), log_dir=settings.VAR_DIR, timeout=30)
 
 
 def session_cookie_for(agent) -> str:
