@@ -86,6 +86,21 @@ def test_a_new_batch_after_the_customer_read_gets_its_own_email(conversation):
     assert "Second answer" in mail.outbox[1].body and "First answer" not in mail.outbox[1].body
 
 
+def test_a_reply_after_an_unread_email_is_mailed_too_and_nothing_twice(conversation):
+    _reply(conversation, "First answer")
+    assert _run_due() == ["done"]
+    # The customer has not read the first e-mail (their read position has not moved): a later reply
+    # still reaches them, alone, in an e-mail of its own.
+    _reply(conversation, "Second answer")
+    _reply(conversation, "Third answer")
+    assert _run_due() == ["done"]
+    assert len(mail.outbox) == 2
+    second = mail.outbox[1].body
+    assert "Second answer" in second and "Third answer" in second and "First answer" not in second
+    assert _run_due() == []
+    assert len(mail.outbox) == 2
+
+
 def test_private_notes_and_customers_without_email_send_nothing(inbox):
     nameless = ConversationFactory(inbox=inbox, customer=CustomerFactory(email=""))
     _reply(nameless, "Hello?")
