@@ -14,10 +14,12 @@ Intervals are half-open: open at the start instant, closed at the end instant.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import holidays
 
 DAY = timedelta(days=1)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -73,9 +75,7 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def _calendar(country: str, subdivision: str, year: int):
-    import holidays
-
+def _calendar(country: str, subdivision: str, year: int) -> Mapping[date, str]:
     try:
         return holidays.country_holidays(country, subdiv=subdivision or None, years=year)
     except (NotImplementedError, AttributeError, KeyError):
@@ -208,7 +208,11 @@ def next_close(policy: Policy, at: datetime) -> datetime | None:
     horizon = datetime.combine(last, time(0), tzinfo=policy.zone).astimezone(UTC)
     for _start, stop in _merged(policy, day - timedelta(days=2), last):
         if stop > opens:
-            return None if stop > horizon else stop
+            # Without weekly windows nothing can open after the last exception date, so every stop is a
+            # real close (the horizon check used to drop a window on that very date).
+            if _has_weekly(policy) and stop > horizon:
+                return None
+            return stop
     return None
 
 

@@ -149,6 +149,18 @@ def test_it_returns_none_when_only_past_exceptions_ever_opened():
     assert engine.next_open(policy, utc(2026, 1, 3, 11)) is None
 
 
+def test_a_policy_of_date_exceptions_only_knows_when_its_last_window_ends():
+    policy = Policy(
+        time_zone="Europe/Berlin",
+        exceptions={date(2026, 12, 20): (W(time(9), time(12)),), date(2026, 12, 21): (W(time(10), time(14)),)},
+    )
+    assert engine.next_close(policy, local(BERLIN, 2026, 12, 20, 10)) == utc(2026, 12, 20, 11)
+    # The window on the last exception date: its end was unknown (None) before.
+    assert engine.next_close(policy, local(BERLIN, 2026, 12, 21, 11)) == utc(2026, 12, 21, 13)
+    assert engine.next_close(policy, local(BERLIN, 2026, 12, 20, 20)) == utc(2026, 12, 21, 13)
+    assert engine.next_close(policy, local(BERLIN, 2026, 12, 21, 15)) is None
+
+
 def test_special_hours_replace_the_weekly_windows_on_their_date():
     policy = Policy(
         time_zone="Europe/Berlin", weekly=berlin.weekly, exceptions={date(2026, 12, 24): (W(time(10), time(14)),)}
