@@ -90,6 +90,8 @@ def away_reply_text(*, conversation: Conversation, availability: Availability, n
         if code:
             (closed_text, stepped_text), text_language = DEFAULT_TEXTS[code], code
             break
+    # "en" is always a choice and always has a default text, so the loop has found both.
+    assert closed_text is not None and stepped_text is not None
     if availability.state != "closed":
         return stepped_text
     when = format_next_open(availability=availability, time_zone=zone, language=text_language, now=now)
@@ -117,12 +119,44 @@ def away_reply_queue(*, conversation: Conversation, message: Message) -> None:
         key=away_reply_key(conversation_id=conversation.pk, availability=availability, now=now),
         conversation=conversation,
         message=message,
-        payload={"state": availability.state, "written_at": now.isoformat()},
+        payload={"written_at": now.isoformat(), "decision": _decision_dump(availability)},
+    )
+
+
+def _decision_dump(availability: Availability) -> dict[str, str | int | None]:
+    return {
+        "state": availability.state,
+        "reason": availability.reason,
+        "next_open": availability.next_open.isoformat() if availability.next_open else None,
+        "next_close": availability.next_close.isoformat() if availability.next_close else None,
+        "time_zone": availability.time_zone,
+        "policy_id": availability.policy_id,
+    }
+
+
+def _decision_load(payload: dict[str, object]) -> Availability | None:
+    """The availability the reply was queued under: its key and its text come from this one decision (the
+    web process's cached view and the worker's fresh one may disagree about when we reopen)."""
+    decision = payload.get("decision")
+    if not isinstance(decision, dict):
+        return None  # queued before decisions were stored
+
+    def when(value: object) -> datetime | None:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+    return Availability(
+        state=decision["state"],
+        reason=decision["reason"],
+        next_open=when(decision["next_open"]),
+        next_close=when(decision["next_close"]),
+        time_zone=decision["time_zone"],
+        policy_id=decision["policy_id"],
     )
 
 
 def away_reply_send(item: OutboxItem) -> None:
     """Outbox handler: write the away reply of one closed period (delivered like any automatic message)."""
+    assert item.conversation_id is not None  # away replies are always queued for a conversation
     conversation = Conversation.objects.select_related(
         "customer", "team__business_hours_policy", "inbox__team__business_hours_policy", "inbox__business_hours_policy"
     ).get(pk=item.conversation_id)
@@ -130,10 +164,10 @@ def away_reply_send(item: OutboxItem) -> None:
     if _agent_replied_recently(conversation, written_at):
         return
     now = timezone.now()
-    availability = conversation_availability(conversation=conversation, now=now)
-    if availability.is_open:
+    if conversation_availability(conversation=conversation, now=now).is_open:
         # We opened before the task ran: an agent answers now, a "we're closed" would be wrong.
         return
+    availability = _decision_load(item.payload) or conversation_availability(conversation=conversation, now=now)
     system_message_create(
         conversation=conversation,
         body=away_reply_text(conversation=conversation, availability=availability, now=now),

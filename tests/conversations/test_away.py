@@ -14,7 +14,7 @@ from tests.factories import AgentFactory, ConversationFactory, CustomerFactory, 
 from tests.fakes import FakeServer
 from tests.helpers import message_create
 from tests.hours.clock import frozen_clock
-from tests.hours.policies import always_open, berlin_office, never_open
+from tests.hours.policies import DateException, always_open, berlin_office, never_open
 
 pytestmark = pytest.mark.django_db
 
@@ -232,3 +232,20 @@ def test_a_team_open_around_the_clock_says_it_stepped_away_once_a_day(clock, dja
     clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=BERLIN))
     customer_writes(conversation, "next day", capture=django_capture_on_commit_callbacks)
     assert len(away_replies(conversation)) == 2
+
+
+def test_the_reply_text_comes_from_the_decision_that_chose_its_key(clock, django_capture_on_commit_callbacks):
+    clock.set(FRIDAY_EVENING)
+    policy = berlin_office()
+    conversation, _ = conversation_for(policy)
+    # Queued, not yet carried out (as when the worker is behind).
+    message_create(conversation=conversation, sender=Message.Sender.CUSTOMER, body="Hello?")
+    item = OutboxItem.objects.get(kind=AWAY_REPLY)
+    assert item.key == f"away:{conversation.pk}:2026-11-23T08:00:00+00:00"
+    # Before the worker runs, the supervisor makes Monday a holiday: a fresh look would say Tuesday.
+    DateException.objects.create(policy=policy, date=datetime(2026, 11, 23).date())
+    outbox_run(item.pk)
+    [reply] = away_replies(conversation)
+    # The reply names the period of its key (Monday); Tuesday's period gets its own key and reply.
+    assert "Monday at 08:00" in reply.body
+    assert reply.meta["next_open"] == datetime(2026, 11, 23, 8, 0, tzinfo=ZoneInfo("UTC")).isoformat()
