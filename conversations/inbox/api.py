@@ -1,17 +1,17 @@
 """REST endpoints for agents and integrations under /api/v1/ (serializers beside them)."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from conversations import messaging, realtime
+from conversations import messaging, payloads
 from conversations.inbox import selectors as inbox_selectors
 from conversations.inbox.services import actions, presence
 from conversations.inbox.services import canned as canned_services
-from conversations.models import CannedResponse, Conversation, Message
+from conversations.models import CannedResponse, Conversation
 from conversations.selectors import core as selectors
+from conversations.serializers import ConversationOut, EventOut, MessageOut
 from conversations.services import messages as message_services
 from customers.models import ChannelKind
 from helpdesk.errors import ApplicationError, whole_number
@@ -22,29 +22,10 @@ def parse_int(request, name: str, default: int, minimum: int = 0) -> int:
     return whole_number(request.query_params.get(name), name=name, default=default, minimum=minimum)
 
 
-class ConversationSerializer(serializers.ModelSerializer):
-    customer_name = serializers.CharField(source="customer.display_name", read_only=True)
-    unread = serializers.IntegerField(source="unread_for_agents", read_only=True)
-
-    class Meta:
-        model = Conversation
-        fields = [
-            "id", "inbox", "customer", "customer_name", "status", "priority", "assignee", "team", "subject",
-            "waiting_since", "first_response_at", "last_message_at", "last_seq", "agent_read_seq",
-            "customer_read_seq", "unread", "created_at", "updated_at",
-        ]  # fmt: skip
-        read_only_fields = fields
-
-
-class MessageOutSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+class MessagePageOut(serializers.Serializer):
     conversation_id = serializers.IntegerField()
-    seq = serializers.IntegerField()
-    sender = serializers.CharField()
-    body = serializers.CharField()
-    is_private = serializers.BooleanField()
-    client_id = serializers.CharField(allow_null=True)
-    created_at = serializers.DateTimeField()
+    last_seq = serializers.IntegerField()
+    messages = MessageOut(many=True)
 
 
 class MessageInSerializer(serializers.Serializer):
@@ -61,9 +42,12 @@ def _conversation_or_404(request, conversation_id: int) -> Conversation:
 
 
 class ConversationDetailApi(APIView):
-    @extend_schema(responses=ConversationSerializer)
+    @extend_schema(responses=ConversationOut)
     def get(self, request, conversation_id: int):
-        return Response(ConversationSerializer(_conversation_or_404(request, conversation_id)).data)
+        conversation = selectors.conversation_view_for_agent(agent=request.user, conversation_id=conversation_id)
+        if conversation is None:
+            raise ApplicationError("No such conversation, or not one you may see.", code="not_found", status_code=404)
+        return Response(payloads.conversation_payload(conversation))
 
 
 class MessageListApi(APIView):
@@ -74,7 +58,7 @@ class MessageListApi(APIView):
             OpenApiParameter("after_seq", int, description="Return messages with seq greater than this."),
             OpenApiParameter("limit", int, description="At most this many (1-200, default 100)."),
         ],
-        responses=MessageOutSerializer(many=True),
+        responses=MessagePageOut,
     )
     def get(self, request, conversation_id: int):
         conversation = _conversation_or_404(request, conversation_id)
@@ -87,11 +71,11 @@ class MessageListApi(APIView):
             {
                 "conversation_id": conversation.id,
                 "last_seq": conversation.last_seq,
-                "messages": [realtime.message_payload(m, for_customer=False) for m in items],
+                "messages": [payloads.message_payload(m) for m in items],
             }
         )
 
-    @extend_schema(request=MessageInSerializer, responses={201: MessageOutSerializer, 200: MessageOutSerializer})
+    @extend_schema(request=MessageInSerializer, responses={201: MessageOut, 200: MessageOut})
     def post(self, request, conversation_id: int):
         conversation = _conversation_or_404(request, conversation_id)
         data = MessageInSerializer(data=request.data)
@@ -104,7 +88,7 @@ class MessageListApi(APIView):
             client_id=data.validated_data.get("client_id"),
         )
         return Response(
-            realtime.message_payload(message, for_customer=False),
+            payloads.message_payload(message),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -117,7 +101,7 @@ class EventListApi(APIView):
         responses=inline_serializer(
             "EventPage",
             {
-                "events": serializers.ListField(child=serializers.DictField()),
+                "events": EventOut(many=True),
                 "latest_seq": serializers.IntegerField(),
                 "has_more": serializers.BooleanField(),
             },
@@ -132,53 +116,14 @@ class EventListApi(APIView):
         events = selectors.event_list(agent=request.user, after=after, limit=limit)
         return Response(
             {
-                "events": [realtime.event_frame(e) for e in events],
+                "events": [payloads.event_frame(e) for e in events],
                 "latest_seq": latest_seq,
                 "has_more": len(events) == limit,
             }
         )
 
 
-def get_conversation_or_404(pk):  # used by admin actions and tests
-    return get_object_or_404(Conversation, pk=pk)
-
-
 # --- The agent inbox ------------------------------------------------------------------------------
-
-
-def _person(agent) -> dict | None:
-    return {"id": agent.id, "name": agent.name} if agent is not None else None
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value else None
-
-
-def conversation_row(conversation: Conversation) -> dict:
-    """A conversation as the inbox list shows it (from ``inbox_selectors`` querysets: no extra queries)."""
-    customer = conversation.customer
-    return {
-        "id": conversation.id,
-        "status": conversation.status,
-        "priority": conversation.priority,
-        "subject": conversation.subject,
-        "customer": {"id": customer.id, "name": customer.display_name, "email": customer.email},
-        "inbox": {"id": conversation.inbox_id, "name": conversation.inbox.name, "kind": conversation.inbox.kind},
-        "team": {"id": conversation.team_id, "name": conversation.team.name} if conversation.team_id else None,
-        "assignee": _person(conversation.assignee),
-        "labels": [{"id": label.id, "name": label.name, "color": label.color} for label in conversation.labels.all()],
-        "preview": (getattr(conversation, "preview", None) or "")[:160],
-        "preview_sender": getattr(conversation, "preview_sender", None),
-        "waiting_since": _iso(conversation.waiting_since),
-        "last_message_at": _iso(conversation.last_message_at),
-        "created_at": _iso(conversation.created_at),
-        "snoozed_until": _iso(conversation.snoozed_until),
-        "resolved_at": _iso(conversation.resolved_at),
-        "last_seq": conversation.last_seq,
-        "agent_read_seq": conversation.agent_read_seq,
-        "customer_read_seq": conversation.customer_read_seq,
-        "unread": conversation.unread_for_agents,
-    }
 
 
 def parse_filters(request) -> inbox_selectors.InboxFilters:
@@ -222,8 +167,6 @@ FILTER_PARAMETERS = [
     OpenApiParameter("sort", str, enum=list(inbox_selectors.SORTS), description="Default: longest waiting first."),
 ]
 
-ROW_SCHEMA = inline_serializer("InboxRow", {"id": serializers.IntegerField(), "status": serializers.CharField()})
-
 
 class InboxListApi(APIView):
     """The agent's conversation list: a view, filters, search, and keyset pages (``cursor`` from the last page)."""
@@ -232,7 +175,7 @@ class InboxListApi(APIView):
         parameters=[*FILTER_PARAMETERS, OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
         responses=inline_serializer(
             "InboxPage",
-            {"results": serializers.ListField(child=ROW_SCHEMA), "next_cursor": serializers.CharField(allow_null=True)},
+            {"results": ConversationOut(many=True), "next_cursor": serializers.CharField(allow_null=True)},
         ),
     )
     def get(self, request):
@@ -243,7 +186,7 @@ class InboxListApi(APIView):
             cursor=request.query_params.get("cursor") or None,
             limit=parse_int(request, "limit", 25, minimum=1),
         )
-        return Response({"results": [conversation_row(c) for c in rows], "next_cursor": next_cursor})
+        return Response({"results": [payloads.conversation_payload(c) for c in rows], "next_cursor": next_cursor})
 
 
 class InboxRowApi(APIView):
@@ -253,7 +196,7 @@ class InboxRowApi(APIView):
         operation_id="inbox_conversation_row",
         parameters=FILTER_PARAMETERS,
         responses=inline_serializer(
-            "InboxRowInView", {"conversation": ROW_SCHEMA, "in_view": serializers.BooleanField()}
+            "InboxRowInView", {"conversation": ConversationOut(), "in_view": serializers.BooleanField()}
         ),
     )
     def get(self, request, conversation_id: int):
@@ -262,24 +205,50 @@ class InboxRowApi(APIView):
         )
         if conversation is None:
             raise ApplicationError("No such conversation, or not one you may see.", code="not_found", status_code=404)
-        return Response({"conversation": conversation_row(conversation), "in_view": in_view})
+        return Response({"conversation": payloads.conversation_payload(conversation), "in_view": in_view})
 
 
 class InboxCountsApi(APIView):
     @extend_schema(
-        responses=inline_serializer("InboxCounts", {v: serializers.IntegerField() for v in inbox_selectors.VIEWS})
+        responses=inline_serializer(
+            "InboxCounts",
+            {name: serializers.IntegerField() for name in (*inbox_selectors.VIEWS, "unread_mine", "unread_unassigned")},
+        )
     )
     def get(self, request):
         return Response(inbox_selectors.inbox_counts(agent=request.user))
 
 
-def message_out(message: Message, conversation: Conversation) -> dict:
-    payload = realtime.message_payload(message, for_customer=False)
-    if message.sender != Message.Sender.CUSTOMER and not message.is_private:
-        # The customer's read cursor is the truth for "read", whatever the channel reported.
-        if conversation.customer_read_seq >= message.seq:
-            payload["delivery_status"] = Message.Delivery.READ
-    return payload
+class PanelCustomerOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    locale = serializers.CharField()
+    time_zone = serializers.CharField()
+    profile_url = serializers.CharField()
+
+
+class PanelChannelOut(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
+    inbox = serializers.CharField()
+
+
+class PanelConversationOut(serializers.Serializer):
+    """A link to another conversation, not a view of it: the panel shows the inbox by name."""
+
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    inbox = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    preview = serializers.CharField()
+
+
+class PanelOut(serializers.Serializer):
+    customer = PanelCustomerOut()
+    channel = PanelChannelOut()
+    other_conversations = PanelConversationOut(many=True)
 
 
 def customer_panel_out(panel: dict) -> dict:
@@ -300,7 +269,7 @@ def customer_panel_out(panel: dict) -> dict:
                 "id": other.id,
                 "status": other.status,
                 "inbox": other.inbox.name,
-                "created_at": _iso(other.created_at),
+                "created_at": other.created_at.isoformat(),
                 "preview": (other.preview or "")[:120],
             }
             for other in panel["others"]
@@ -316,10 +285,10 @@ class ThreadApi(APIView):
         responses=inline_serializer(
             "InboxThread",
             {
-                "conversation": serializers.DictField(),
-                "messages": serializers.ListField(child=serializers.DictField()),
+                "conversation": ConversationOut(),
+                "messages": MessageOut(many=True),
                 "has_earlier": serializers.BooleanField(),
-                "panel": serializers.DictField(),
+                "panel": PanelOut(),
             },
         ),
     )
@@ -334,8 +303,8 @@ class ThreadApi(APIView):
             raise ApplicationError("No such conversation, or not one you may see.", code="not_found", status_code=404)
         return Response(
             {
-                "conversation": conversation_row(conversation),
-                "messages": [message_out(m, conversation) for m in messages],
+                "conversation": payloads.conversation_payload(conversation),
+                "messages": [payloads.message_payload(m, read_seq=conversation.customer_read_seq) for m in messages],
                 "has_earlier": has_earlier,
                 "panel": customer_panel_out(
                     inbox_selectors.customer_panel(agent=request.user, conversation=conversation)
@@ -354,6 +323,8 @@ class ActionInSerializer(serializers.Serializer):
     labels = serializers.ListField(child=serializers.IntegerField(), required=False)
     until = serializers.DateTimeField(required=False, allow_null=True)
     until_open = serializers.BooleanField(required=False, default=False)
+    # resolve: the last seq the agent saw; newer customer messages refuse the resolve (409 new_messages).
+    seen_seq = serializers.IntegerField(required=False, allow_null=True, min_value=0)
 
 
 def _agent_or_error(agent_id) -> Agent:
@@ -366,13 +337,17 @@ def _agent_or_error(agent_id) -> Agent:
 class ActionApi(APIView):
     """Do something to a conversation: ``{"action": "assign", "assignee": 7}``, ``{"action": "resolve"}``…"""
 
-    @extend_schema(request=ActionInSerializer, responses=ROW_SCHEMA)
+    @extend_schema(
+        request=ActionInSerializer,
+        responses=inline_serializer("ActionAnswer", {"conversation": ConversationOut(allow_null=True)}),
+    )
     def post(self, request, conversation_id: int):
         conversation = _conversation_or_404(request, conversation_id)
         data = ActionInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values, actor = data.validated_data, request.user
         action = values["action"]
+        assignee: Agent | None
         if action == "assign":
             assignee = _agent_or_error(values.get("assignee") or actor.id)
             actions.conversation_assign(conversation=conversation, actor=actor, assignee=assignee)
@@ -387,7 +362,7 @@ class ActionApi(APIView):
             assignee = _agent_or_error(values["assignee"]) if values.get("assignee") else None
             actions.conversation_transfer(conversation=conversation, actor=actor, team=team, assignee=assignee)
         elif action == "resolve":
-            actions.conversation_resolve(conversation=conversation, actor=actor)
+            actions.conversation_resolve(conversation=conversation, actor=actor, seen_seq=values.get("seen_seq"))
         elif action == "reopen":
             actions.conversation_reopen(conversation=conversation, actor=actor)
         elif action == "snooze":
@@ -400,13 +375,13 @@ class ActionApi(APIView):
             actions.conversation_priority_set(conversation=conversation, actor=actor, priority=values["priority"])
         elif action == "labels":
             actions.conversation_labels_set(conversation=conversation, actor=actor, label_ids=values.get("labels", []))
-        conversation, _ = inbox_selectors.inbox_row(
+        row, _ = inbox_selectors.inbox_row(
             agent=actor, conversation_id=conversation.id, filters=inbox_selectors.InboxFilters()
         )
-        if conversation is None:
+        if row is None:
             # The action moved it out of this agent's sight (a transfer to another team).
             return Response({"conversation": None})
-        return Response({"conversation": conversation_row(conversation)})
+        return Response({"conversation": payloads.conversation_payload(row)})
 
 
 class ReadInSerializer(serializers.Serializer):

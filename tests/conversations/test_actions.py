@@ -147,6 +147,30 @@ def test_actions_over_the_api(api_client, conversation, ana, ben):
     assert response.status_code == 400 and response.json()["error"]["fields"]["action"]
 
 
+def test_resolving_refuses_when_the_customer_wrote_after_what_the_agent_saw(api_client, conversation, ana):
+    from tests.helpers import message_create
+
+    message_create(conversation=conversation, sender="customer", body="My order is late")
+    seen = message_create(conversation=conversation, sender="agent", author=ana, body="Looking into it")[0].seq
+    # The customer writes again while the agent clicks "resolve": resolving would bury it.
+    message_create(conversation=conversation, sender="customer", body="Actually, cancel it")
+    api_client.force_authenticate(ana)
+    url = f"/api/v1/conversations/{conversation.id}/actions/"
+    response = api_client.post(url, {"action": "resolve", "seen_seq": seen}, format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "new_messages"
+    assert Conversation.objects.get(pk=conversation.pk).status == "open"
+
+    latest = Conversation.objects.get(pk=conversation.pk).last_seq
+    # A private note after what the agent saw is not the customer's: it does not stop the resolve.
+    message_create(conversation=conversation, sender="agent", author=ana, body="note", is_private=True)
+    response = api_client.post(url, {"action": "resolve", "seen_seq": latest}, format="json")
+    assert response.status_code == 200
+    assert response.json()["conversation"]["status"] == "resolved"
+    response = api_client.post(url, {"action": "resolve", "seen_seq": -1}, format="json")
+    assert response.status_code == 400
+
+
 def test_an_agent_cannot_act_on_another_teams_conversation(api_client, ana):
     foreign = ConversationFactory(inbox=InboxFactory(team=TeamFactory()))
     api_client.force_authenticate(ana)

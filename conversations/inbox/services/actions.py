@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from conversations.inbox.services.assignment import conversation_assignee_set, conversation_auto_assign
 from conversations.inbox.services.snooze import conversation_snooze
-from conversations.models import Conversation, Label
+from conversations.models import Conversation, Label, Message
 from conversations.services.metrics import conversation_resolution_record
 from conversations.services.timeline import conversation_change_emit, timeline_entry_create
 from helpdesk.errors import ApplicationError
@@ -22,7 +22,8 @@ def _locked(conversation: Conversation) -> Conversation:
 def _refresh(target: Conversation, source: Conversation) -> Conversation:
     for field in source._meta.concrete_fields:
         setattr(target, field.attname, getattr(source, field.attname))
-    target._state.fields_cache.clear()
+    # Related objects cached for the old values would be stale; Django has no public way to drop them.
+    target._state.fields_cache.clear()  # noqa: SLF001
     return target
 
 
@@ -56,8 +57,8 @@ def conversation_assign(*, conversation: Conversation, actor: Agent, assignee: A
 def conversation_unassign(*, conversation: Conversation, actor: Agent) -> Conversation:
     with transaction.atomic():
         conv = _locked(conversation)
-        if conv.assignee_id is not None:
-            previous = conv.assignee
+        previous = conv.assignee
+        if previous is not None:
             conversation_assignee_set(
                 conversation=conv, assignee=None, actor=actor, body=f"{actor.name} unassigned {previous.name}"
             )
@@ -109,11 +110,24 @@ def conversation_transfer(
     return _refresh(conversation, conv)
 
 
-def conversation_resolve(*, conversation: Conversation, actor: Agent) -> Conversation:
+def conversation_resolve(*, conversation: Conversation, actor: Agent, seen_seq: int | None = None) -> Conversation:
+    """Resolve, unless the customer wrote after what the agent saw (``seen_seq``, the last seq of their
+    open thread): resolving then would bury an unanswered message, so it is refused (409)."""
     with transaction.atomic():
         conv = _locked(conversation)
         if conv.status == Conversation.Status.RESOLVED:
             return _refresh(conversation, conv)
+        if seen_seq is not None:
+            newer = Message.objects.filter(
+                conversation=conv, seq__gt=seen_seq, sender=Message.Sender.CUSTOMER, is_private=False
+            ).count()
+            if newer:
+                raise ApplicationError(
+                    f"The customer wrote {newer} new message{'s' if newer > 1 else ''} since you looked:"
+                    " read before resolving.",
+                    code="new_messages",
+                    status_code=409,
+                )
         now = timezone.now()
         conv.status = Conversation.Status.RESOLVED
         conv.resolved_at = now
