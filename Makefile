@@ -9,12 +9,12 @@ PORT ?= 8000
 HELPDESK_PORT := $(PORT)
 export HOST HELPDESK_PORT
 
-.PHONY: help install run migrate seed test test-fast lint format bench clean
+.PHONY: help install run migrate seed test lint format bench clean
 
 help:
 	@echo "make run    set up (virtualenv, dependencies, migrations, demo data) and start everything"
 	@echo "make test   set up and run the whole test suite"
-	@echo "make lint   ruff check + ruff format --check"
+	@echo "make lint   ruff check + ruff format --check + mypy + import-linter contracts"
 	@echo "make bench  benchmarks against PostgreSQL and Redis (see bench/README.md)"
 
 $(STAMP): requirements/base.txt requirements/test.txt requirements/production.txt
@@ -50,6 +50,8 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .

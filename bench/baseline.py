@@ -1,5 +1,5 @@
 """The bare stack the chat path is compared with: Channels consumers on the same daphne and Redis that only
-group-send (no database, no application logic). Routed only when BENCH_BASELINE=1.
+group-send (no database, no application logic). Routed only by ``bench.asgi``, never by the application.
 
 They are synchronous consumers like the application's, so the comparison isolates what the application
 adds (the message log, events, hooks) rather than sync against async.
@@ -41,7 +41,8 @@ class BaselineWatcherConsumer(JsonWebsocketConsumer):
         self.send_json(message["frame"])
 
 
+# Django's path() stubs know only views; Channels routes ASGI applications with it.
 websocket_urlpatterns = [
-    path("ws/bench/customer/", BaselineCustomerConsumer.as_asgi()),
-    path("ws/bench/watcher/", BaselineWatcherConsumer.as_asgi()),
+    path("ws/bench/customer/", BaselineCustomerConsumer.as_asgi()),  # type: ignore[arg-type]
+    path("ws/bench/watcher/", BaselineWatcherConsumer.as_asgi()),  # type: ignore[arg-type]
 ]

@@ -11,11 +11,10 @@ from django.db import transaction
 
 from bench import clients
 from bench.stats import summary_ms
+from conversations import messaging
 
 
 async def _measure(servers, world, *, events: int) -> dict:
-    from conversations.services.messages import message_create
-
     cookies = await sync_to_async(lambda: [clients.agent_session_cookie(a) for a in world["agents"]])()
     plan = [(servers[i % len(servers)], "/ws/agent/", c) for i, c in enumerate(cookies)]
     sockets = []
@@ -42,12 +41,14 @@ async def _measure(servers, world, *, events: int) -> dict:
 
     readers = [asyncio.create_task(read(i, ws)) for i, ws in enumerate(sockets)]
     conversation = world["conversations"][0]
+    inbox, customer = await sync_to_async(lambda: (conversation.inbox, conversation.customer))()
 
     def write(cid):
         with transaction.atomic():
-            # Registered first, so it runs before the broadcast callbacks message_create registers.
+            # Registered first, so it runs before the broadcast callbacks the write path registers.
             transaction.on_commit(lambda: committed.__setitem__(cid, time.monotonic()))
-            message_create(conversation=conversation, sender="customer", body=f"fan-out {cid}", client_id=cid)
+            # The customer's only conversation, which this continues: the production write path.
+            messaging.customer_message_receive(inbox=inbox, customer=customer, body=f"fan-out {cid}", client_id=cid)
 
     try:
         for i in range(events):

@@ -140,8 +140,9 @@ class Daphne(DaphneProcess):
 
     def __init__(self, **env_extra):
         super().__init__(
-            env=child_env(BENCH_BASELINE="1", **env_extra), log_dir=Path(os.environ["VAR_DIR"]), timeout=60
-        )
+            env=child_env(**env_extra), log_dir=Path(os.environ["VAR_DIR"]), timeout=60,
+            application="bench.asgi:application",
+        )  # fmt: skip
 
     def rss_kb(self) -> int:
         return rss_kb(self.pid)

@@ -20,7 +20,7 @@ class MessageInline(admin.TabularInline):
     model = Message
     extra = 0
     can_delete = False
-    fields = ["seq", "sender", "author", "body", "is_private", "created_at"]
+    fields = ("seq", "sender", "author", "body", "is_private", "created_at")
     readonly_fields = fields
     ordering = ["seq"]
 

@@ -11,6 +11,7 @@ delivery, e-mail, away replies) are outbox rows, carried out by the worker after
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +25,7 @@ from conversations.services.conversations import conversation_for_customer_messa
 from conversations.services.events import events_at_end
 from conversations.services.messages import conversation_create, message_create
 from customers.models import Customer
+from helpdesk.models import Agent
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,10 @@ def customer_message_receive(
     body: str,
     client_id: str | None = None,
     external_id: str | None = None,
-    meta: dict | None = None,
-    context: dict | None = None,
+    meta: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
     on_new_conversation: Callable[[], None] | None = None,
-    new_conversation_context: dict | None = None,
+    new_conversation_context: dict[str, Any] | None = None,
 ) -> Received:
     """Store a customer's message in the conversation it continues (reopened if resolved) or in a new one.
 
@@ -117,7 +119,7 @@ def customer_message_receive(
 
 
 def agent_message_send(
-    *, conversation: Conversation, author, body: str, is_private: bool = False, client_id: str | None = None
+    *, conversation: Conversation, author: Agent, body: str, is_private: bool = False, client_id: str | None = None
 ) -> tuple[Message, bool]:
     """Store an agent's reply or private note. Returns (message, created); a resend returns the stored one."""
     with transaction.atomic():
@@ -161,9 +163,9 @@ def _resent(*, inbox: Inbox, customer: Customer, client_id: str | None, external
     return None
 
 
-def _customer_learn(*, customer: Customer, context: dict) -> None:
+def _customer_learn(*, customer: Customer, context: dict[str, Any]) -> None:
     """Fill the profile's zone and language from the first page that reports them; note when we saw them."""
-    updates: dict = {}
+    updates: dict[str, Any] = {}
     if not customer.time_zone and context.get("time_zone"):
         updates["time_zone"] = context["time_zone"]
     if not customer.locale and context.get("language"):

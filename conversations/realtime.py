@@ -1,4 +1,4 @@
-"""Group names, event payloads and broadcast helpers: the one place that decides who hears what.
+"""Group names and broadcast helpers: the one place that decides who hears what (shapes: ``payloads``).
 
 The channel layer only rings the bell: every frame sent here is also in PostgreSQL (the message log and
 the agents' event log), and clients that miss a frame catch up over HTTP. Broadcasts happen only after
@@ -9,9 +9,13 @@ import asyncio
 import logging
 import os
 import threading
+from collections.abc import Mapping
+from typing import Any
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
+
+from conversations import payloads
 
 logger = logging.getLogger(__name__)
 
@@ -38,30 +42,6 @@ def visitor_group(visitor_key: str) -> str:
     return f"visitor.{visitor_key}"
 
 
-def message_payload(message, *, for_customer: bool) -> dict:
-    """The one serialization of a message for sockets and for the catch-up API."""
-    author = message.author
-    payload = {
-        "id": message.id,
-        "conversation_id": message.conversation_id,
-        "seq": message.seq,
-        "sender": message.sender,
-        "author": {"id": author.id, "name": author.name} if author else None,
-        "body": message.body,
-        "event": message.event,
-        "client_id": message.client_id,
-        "delivery_status": message.delivery_status,
-        "created_at": message.created_at.isoformat(),
-    }
-    if for_customer:
-        if author:
-            payload["author"] = {"name": author.name}
-    else:
-        payload["is_private"] = message.is_private
-        payload["meta"] = message.meta
-    return payload
-
-
 def event_audience(event) -> list[str]:
     """Groups that may see an agents' event: personal, or supervisors + the team (or everyone) + assignee."""
     if event.agent_id:
@@ -73,17 +53,7 @@ def event_audience(event) -> list[str]:
     return groups
 
 
-def event_frame(event) -> dict:
-    return {
-        "type": "event",
-        "seq": event.seq,
-        "event": event.type,
-        "conversation_id": event.conversation_id,
-        "data": event.payload,
-    }
-
-
-def _group_send(group: str, message: dict) -> None:
+def _group_send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
@@ -99,7 +69,7 @@ def _group_send(group: str, message: dict) -> None:
 
 # How long a sync process waits for its broadcasts before going on (clients catch up over HTTP anyway).
 SEND_TIMEOUT = 10.0
-_sender = {"loop": None, "pid": None}
+_sender: dict[str, Any] = {"loop": None, "pid": None}
 _sender_lock = threading.Lock()
 
 
@@ -128,16 +98,21 @@ def _sender_loop() -> asyncio.AbstractEventLoop:
 
 
 def broadcast_event(event) -> None:
-    frame = event_frame(event)
+    frame = payloads.event_frame(event)
     for group in event_audience(event):
         _group_send(group, {"type": "agent.frame", "frame": frame})
 
 
-def broadcast_to_customer(conversation_id: int, frame: dict) -> None:
+def broadcast_to_customer(conversation_id: int, frame: Mapping[str, Any]) -> None:
     _group_send(conversation_customer_group(conversation_id), {"type": "customer.frame", "frame": frame})
 
 
-def broadcast_to_agents(groups: list[str], frame: dict) -> None:
+def broadcast_to_visitor(visitor_key: str, frame: Mapping[str, Any]) -> None:
+    """Every tab of one visitor; they follow a new conversation when they hear its ``conversation`` frame."""
+    _group_send(visitor_group(visitor_key), {"type": "visitor.frame", "frame": frame})
+
+
+def broadcast_to_agents(groups: list[str], frame: Mapping[str, Any]) -> None:
     """Ephemeral agent frames that are not logged (typing, presence)."""
     for group in groups:
         _group_send(group, {"type": "agent.frame", "frame": frame})

@@ -6,12 +6,12 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from conversations import payloads
+from helpdesk.errors import ApplicationError
+
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-# Event seqs an agent socket remembers, to forward an event heard through two of its groups only once.
-RECENT_EVENTS = 512
 
 
 class FrameError(Exception):
@@ -47,8 +47,6 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
         except FrameError as exc:
             await self.send_error(exc.code, exc.message, ref=content.get("ref"))
         except Exception as exc:  # noqa: BLE001 - report application errors in-band, keep the socket
-            from helpdesk.errors import ApplicationError
-
             if isinstance(exc, ApplicationError):
                 await self.send_error(exc.code, exc.message, ref=content.get("ref"), fields=exc.fields)
             else:
@@ -65,12 +63,7 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
             return None
 
     async def send_error(self, code: str, message: str, ref=None, fields=None) -> None:
-        frame = {"type": "error", "code": code, "message": message}
-        if ref is not None:
-            frame["ref"] = ref
-        if fields:
-            frame["fields"] = fields
-        await self.send_json(frame)
+        await self.send_json(payloads.error_frame(code, message, ref=ref, fields=fields))
 
     async def frame_ping(self, content):
-        await self.send_json({"type": "pong", "ref": content.get("ref")})
+        await self.send_json(payloads.pong_frame(ref=content.get("ref")))

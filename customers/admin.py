@@ -34,7 +34,7 @@ class CustomerNoteInline(admin.StackedInline):
 class EnrichmentInline(admin.TabularInline):
     model = Enrichment
     extra = 0
-    fields = ["email", "provider", "status", "attempts", "last_error", "completed_at"]
+    fields = ("email", "provider", "status", "attempts", "last_error", "completed_at")
     readonly_fields = fields
     can_delete = False
 

@@ -36,7 +36,7 @@ class NoteSerializer(serializers.Serializer):
 
 class EnrichmentSerializer(serializers.Serializer):
     email = serializers.EmailField()
-    source = serializers.CharField(source="provider")
+    source = serializers.CharField(source="provider")  # type: ignore[assignment]  # a declared field, not Field.source
     status = serializers.CharField()
     found = serializers.SerializerMethodField()
     attempts = serializers.IntegerField()

@@ -9,7 +9,9 @@ import logging
 import re
 import zoneinfo
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
@@ -27,6 +29,10 @@ from customers.models import (
     CustomerStatus,
     Enrichment,
 )
+from helpdesk.models import Agent
+
+# A custom attribute's stored form (JSON scalars).
+AttributeValue = str | int | float | bool
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +68,7 @@ def status_choices() -> list[tuple[str, str]]:
     return rows or DEFAULT_STATUSES
 
 
-def email_clean(value) -> str:
+def email_clean(value: object) -> str:
     value = str(value or "").strip().lower()
     try:
         validate_email(value)
@@ -71,7 +77,7 @@ def email_clean(value) -> str:
     return value
 
 
-def phone_clean(value) -> str:
+def phone_clean(value: object) -> str:
     raw = str(value or "").strip()
     cleaned = re.sub(r"[\s().\-/]", "", raw)
     if cleaned.startswith("00"):
@@ -81,7 +87,7 @@ def phone_clean(value) -> str:
     return cleaned
 
 
-def _plain_clean(name: str, value) -> str:
+def _plain_clean(name: str, value: object) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str | int | float) or isinstance(value, bool):
@@ -103,7 +109,7 @@ def _plain_clean(name: str, value) -> str:
     return value
 
 
-def _list_of(name: str, value) -> list:
+def _list_of(name: str, value: object) -> list[Any]:
     if value is None:
         return []
     if isinstance(value, str):
@@ -113,7 +119,7 @@ def _list_of(name: str, value) -> list:
     return list(value)
 
 
-def labels_clean(value) -> list[str]:
+def labels_clean(value: object) -> list[str]:
     labels: list[str] = []
     for item in _list_of("labels", value):
         if not isinstance(item, str) or not item.strip():
@@ -126,7 +132,7 @@ def labels_clean(value) -> list[str]:
     return labels
 
 
-def custom_attribute_value_clean(definition: CustomAttributeDefinition, value):
+def custom_attribute_value_clean(definition: CustomAttributeDefinition, value: object) -> AttributeValue:
     """One attribute's value in its stored form, or a ValidationError that says what is expected."""
     kind = definition.type
     Type = CustomAttributeDefinition.Type
@@ -172,7 +178,7 @@ def custom_attribute_value_clean(definition: CustomAttributeDefinition, value):
     raise ValidationError(f"{definition.label} has an unknown type “{kind}”.")
 
 
-def custom_attributes_clean(*, values, current: dict | None = None) -> dict:
+def custom_attributes_clean(*, values: object, current: dict[str, Any] | None = None) -> dict[str, Any]:
     """Merge ``values`` into ``current``: every key must have a definition; ``null`` removes an attribute.
 
     All problems are reported at once, keyed ``custom_attributes.<key>``."""
@@ -200,7 +206,7 @@ def custom_attributes_clean(*, values, current: dict | None = None) -> dict:
     return result
 
 
-def customer_data_clean(*, data: dict, customer: Customer | None = None) -> dict:
+def customer_data_clean(*, data: dict[str, Any], customer: Customer | None = None) -> dict[str, Any]:
     """Validate a partial profile; every field's problems at once."""
     if not isinstance(data, dict):
         raise ValidationError("A customer profile must be an object.")
@@ -208,7 +214,7 @@ def customer_data_clean(*, data: dict, customer: Customer | None = None) -> dict
     errors: dict[str, list[str]] = {}
     if unknown:
         errors["non_field_errors"] = [f"Unknown field(s): {', '.join(unknown)}. Known: {', '.join(UPDATABLE_FIELDS)}."]
-    clean: dict = {}
+    clean: dict[str, Any] = {}
     for name in PLAIN_FIELDS:
         if name in data:
             try:
@@ -217,7 +223,8 @@ def customer_data_clean(*, data: dict, customer: Customer | None = None) -> dict
                 errors[name] = exc.messages
     for name, cleaner in (("emails", email_clean), ("phones", phone_clean)):
         if name in data:
-            values, problems = [], []
+            values: list[str] = []
+            problems: list[str] = []
             try:
                 items = _list_of(name, data[name])
             except ValidationError as exc:
@@ -270,14 +277,14 @@ def _sync_contacts(*, customer: Customer, kind: str, values: list[str]) -> list[
     return added
 
 
-def customer_create(*, data: dict, actor=None) -> Customer:
+def customer_create(*, data: dict[str, Any], actor: Agent | None = None) -> Customer:
     clean = customer_data_clean(data=data)
     with transaction.atomic():
         customer = Customer.objects.create()
         return _apply(customer=customer, clean=clean, actor=actor)
 
 
-def customer_update(*, customer: Customer, data: dict, actor=None) -> Customer:
+def customer_update(*, customer: Customer, data: dict[str, Any], actor: Agent | None = None) -> Customer:
     """Apply a partial profile (PATCH semantics). ``emails``/``phones`` replace the lists, the first being
     primary; ``custom_attributes`` merge, ``null`` removing one."""
     with transaction.atomic():
@@ -288,7 +295,7 @@ def customer_update(*, customer: Customer, data: dict, actor=None) -> Customer:
         return _apply(customer=customer, clean=clean, actor=actor)
 
 
-def _apply(*, customer: Customer, clean: dict, actor) -> Customer:
+def _apply(*, customer: Customer, clean: dict[str, Any], actor: Agent | None) -> Customer:
     old_status = customer.status
     for name in (*PLAIN_FIELDS, "status", "labels", "custom_attributes"):
         if name in clean:
@@ -331,7 +338,7 @@ def contact_add(*, customer: Customer, kind: str, value: str, verified: bool = F
     return contact
 
 
-def customer_note_add(*, customer: Customer, author, body: str) -> CustomerNote:
+def customer_note_add(*, customer: Customer, author: Agent | None, body: str) -> CustomerNote:
     body = (body or "").replace("\x00", "").strip()
     if not body:
         raise ValidationError({"body": ["A note needs some text."]})
@@ -343,14 +350,22 @@ def customer_note_add(*, customer: Customer, author, body: str) -> CustomerNote:
 # --- Enrichment ----------------------------------------------------------------------------------
 
 
+ENRICHMENT_RUN_TASK = "customers.tasks.enrichment_run"
+
+
 def _enqueue(enrichment_id: int, run_after: dt.datetime | None = None) -> None:
-    from customers.tasks import enrichment_run
+    # By name: customers.tasks calls this module. A web process has not imported the task modules (only a
+    # worker does at start), so load them the way the worker does.
+    if ENRICHMENT_RUN_TASK not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    enrichment_run = current_app.tasks[ENRICHMENT_RUN_TASK]
 
     eta = run_after if run_after and run_after > timezone.now() else None
     if eta is not None and enrichment_run.app.conf.task_always_eager:
         # Inline tasks cannot wait; the sweep picks the lookup up when it is due.
         return
-    enrichment_run.apply_async(args=[enrichment_id], eta=eta)
+    # eta=None means "now" to Celery; its stubs only admit a datetime.
+    enrichment_run.apply_async(args=(enrichment_id,), eta=eta)  # type: ignore[arg-type]
 
 
 def enrichment_request(*, customer: Customer, email: str) -> Enrichment | None:
@@ -375,10 +390,10 @@ def enrichment_request(*, customer: Customer, email: str) -> Enrichment | None:
     return item
 
 
-def _apply_found(*, item: Enrichment, profile: dict) -> list[str]:
+def _apply_found(*, item: Enrichment, profile: dict[str, Any]) -> list[str]:
     """Fill the profile's empty fields from what was found; what agents entered always wins."""
     customer = Customer.objects.select_for_update().get(pk=item.customer_id)
-    filled = []
+    filled: list[str] = []
     for name in providers.PROFILE_FIELDS:
         value = profile.get(name)
         if not value or getattr(customer, name):
@@ -430,7 +445,8 @@ def enrichment_process(*, enrichment_id: int) -> str:
         if item.status not in (Enrichment.Status.PENDING, Enrichment.Status.RUNNING):
             return item.status
         if item.run_after > now:
-            transaction.on_commit(lambda: _enqueue(item.id, item.run_after))
+            due_id, due_at = item.id, item.run_after
+            transaction.on_commit(lambda: _enqueue(due_id, due_at))
             return "not-due"
         cached = _cached(item, now)
         if cached is not None:
@@ -467,6 +483,7 @@ def enrichment_process(*, enrichment_id: int) -> str:
             return "gone"
         item.lease_until = None
         if outcome == "done":
+            assert found is not None
             item.status, item.completed_at, item.last_error = Enrichment.Status.DONE, now, ""
             item.data = {"profile": found.profile, "raw": found.raw}
             item.save()
@@ -476,6 +493,7 @@ def enrichment_process(*, enrichment_id: int) -> str:
             item.save()
         elif outcome == "later":
             item.status, item.last_error = Enrichment.Status.PENDING, error[:2000]
+            assert wait is not None
             item.run_after = retry_at = now + dt.timedelta(seconds=wait)
             item.save()
         else:

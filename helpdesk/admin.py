@@ -10,7 +10,7 @@ class AgentAdmin(UserAdmin):
     list_filter = ["availability", "is_staff", "is_active", "teams"]
     search_fields = ["username", "display_name", "email", "first_name", "last_name"]
     fieldsets = [
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         ("Helpdesk", {"fields": ["display_name", "availability", "capacity", "time_zone"]}),
     ]
 

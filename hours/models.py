@@ -1,5 +1,8 @@
 """Business-hours policies. The calendar engine reads them; nothing here imports another app."""
 
+from datetime import datetime
+
+import holidays
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -60,8 +63,6 @@ class BusinessHoursPolicy(models.Model):
         self.holiday_country = country
         self.holiday_subdivision = (self.holiday_subdivision or "").upper()
         if country:
-            import holidays
-
             supported = holidays.list_supported_countries()
             if country not in supported:
                 errors["holiday_country"] = f"“{country}” is not a country the holidays calendar knows (try DE, US…)."
@@ -79,7 +80,7 @@ class BusinessHoursPolicy(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def away_switched_on(self, now=None) -> bool:
+    def away_switched_on(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.away and (self.away_until is None or self.away_until > now)
 

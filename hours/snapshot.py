@@ -1,7 +1,7 @@
 """Turns a policy's rows into the engine's plain snapshot, so the engine never touches the database."""
 
 from collections import defaultdict
-from datetime import time
+from datetime import date, time
 
 from hours import engine
 from hours.models import BusinessHoursPolicy
@@ -14,7 +14,7 @@ def policy_snapshot(policy: BusinessHoursPolicy) -> engine.Policy:
     weekly: list[list[engine.Window]] = [[] for _ in range(7)]
     for window in policy.windows.all():
         weekly[window.weekday].append(engine.Window(window.opens_at, window.closes_at))
-    exceptions: dict = defaultdict(list)
+    exceptions: defaultdict[date, list[engine.Window]] = defaultdict(list)
     for exception in policy.exceptions.all():
         day = exceptions[exception.date]
         if not exception.is_closed and exception.opens_at is not None and exception.closes_at is not None:

@@ -4,33 +4,35 @@ Authenticated by the signed visitor cookie; joins only the visitor's own convers
 public messages, agent typing and agent read receipts and nothing else. Async (see ``consumers.db``): frames
 from the channel layer are forwarded on the event loop, database work runs on the thread pool."""
 
-from conversations import realtime
-from conversations.chat import identity, throttles
+from conversations import payloads, realtime
+from conversations.chat import identity
 from conversations.chat import selectors as chat_selectors
 from conversations.chat import services as chat_services
+from conversations.chat.views import send_from_request
 from conversations.models import Inbox
 from conversations.sockets import CLOSE_UNAUTHENTICATED, FrameConsumer, FrameError, db
 from customers.models import ChannelKind
+from helpdesk import ratelimit
 from helpdesk.errors import ApplicationError
 
 
 class ChatConsumer(FrameConsumer):
-    async def connect(self):
+    async def connect(self) -> None:
         self.groups_joined: set[str] = set()
-        self.current_group = None
+        self.current_group: str | None = None
         try:
-            self.visitor, conversations = await db(self._open)()
+            self.visitor, hello = await db(self._open)()
         except ApplicationError as exc:
             # Accept first so the browser can read why before the close.
             await self.accept()
-            await self.send_json({"type": "error", "code": exc.code, "message": exc.message})
+            await self.send_json(payloads.error_frame(exc.code, exc.message))
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         await self.join(realtime.visitor_group(self.visitor.key))
-        if conversations:
-            await self.follow(conversations[0]["id"])
+        if hello["conversations"]:
+            await self.follow(hello["conversations"][0]["id"])
         await self.accept()
-        await self.send_json({"type": "hello", "conversations": conversations})
+        await self.send_json(hello)
 
     def _open(self):
         slug = self.scope["url_route"]["kwargs"]["inbox_slug"]
@@ -40,7 +42,7 @@ class ChatConsumer(FrameConsumer):
         cookies = self.scope.get("cookies", {})
         visitor = identity.visitor_from_cookie(inbox=inbox, value=cookies.get(identity.cookie_name(inbox)))
         conversations = chat_selectors.chat_conversation_list(visitor=visitor)
-        return visitor, [chat_services.chat_conversation_payload(c) for c in conversations]
+        return visitor, payloads.customer_hello_frame(conversations)
 
     async def join(self, group: str) -> None:
         if group not in self.groups_joined:
@@ -68,7 +70,7 @@ class ChatConsumer(FrameConsumer):
         meta = {"REMOTE_ADDR": (self.scope.get("client") or ["unknown"])[0]}
         if headers.get("x-forwarded-for"):
             meta["HTTP_X_FORWARDED_FOR"] = headers["x-forwarded-for"]
-        return throttles.client_ip(meta)
+        return ratelimit.client_ip(meta)
 
     def _user_agent(self) -> str:
         return next((v.decode() for k, v in self.scope.get("headers", []) if k == b"user-agent"), "")
@@ -76,48 +78,34 @@ class ChatConsumer(FrameConsumer):
     async def frame_message(self, content):
         try:
             conversation_id, ack = await db(self._message)(content)
-        except throttles.RateLimited as exc:
+        except ratelimit.RateLimited as exc:
             await self.send_json(
-                {
-                    "type": "error",
-                    "code": exc.code,
-                    "message": exc.message,
-                    "retry_after": exc.retry_after,
-                    "ref": content.get("ref"),
-                    "client_id": content.get("client_id"),
-                }
+                payloads.error_frame(
+                    exc.code,
+                    exc.message,
+                    retry_after=exc.retry_after,
+                    ref=content.get("ref"),
+                    client_id=content.get("client_id"),
+                )
             )
             return
         except ApplicationError as exc:
             await self.send_json(
-                {
-                    "type": "error",
-                    "code": exc.code,
-                    "message": exc.message,
-                    "fields": exc.fields,
-                    "ref": content.get("ref"),
-                    "client_id": content.get("client_id"),
-                }
+                payloads.error_frame(
+                    exc.code, exc.message, fields=exc.fields, ref=content.get("ref"), client_id=content.get("client_id")
+                )
             )
             return
         await self.follow(conversation_id)
         await self.send_json(ack)
 
-    def _message(self, content) -> tuple[int, dict]:
-        from conversations.chat.views import send_from_request
-
+    def _message(self, content) -> tuple[int, payloads.AckFrame]:
         message, created, conversation = send_from_request(
             visitor=self.visitor, data=content, ip=self._ip(), user_agent=self._user_agent()
         )
-        return conversation.id, {
-            "type": "ack",
-            "ref": content.get("ref"),
-            "client_id": message.client_id,
-            "seq": message.seq,
-            "conversation": chat_services.chat_conversation_payload(conversation),
-            "message": realtime.message_payload(message, for_customer=True),
-            "duplicate": not created,
-        }
+        return conversation.id, payloads.ack_frame(
+            message=message, conversation=conversation, created=created, ref=content.get("ref")
+        )
 
     def _conversation(self, content):
         try:
@@ -139,9 +127,8 @@ class ChatConsumer(FrameConsumer):
         if not isinstance(seq, int) or seq < 0:
             raise FrameError("invalid", "read needs a whole-number 'seq'.")
         conversation = await db(self._read)(content, seq)
-        await self.send_json(
-            {"type": "read.ok", "conversation_id": conversation.id, "seq": conversation.customer_read_seq}
-        )
+        # The same name as the agent socket's answer to ``read``.
+        await self.send_json(payloads.customer_read_ack_frame(conversation, ref=content.get("ref")))
 
     def _read(self, content, seq: int):
         return chat_services.chat_mark_read(conversation=self._conversation(content), seq=seq)

@@ -1,9 +1,6 @@
 """Who is on the chat page: anonymous visitors (signed cookie + server record), company-verified identities
 (HMAC tokens signed with the inbox secret) and e-mailed resume links."""
 
-import base64
-import hashlib
-import hmac
 import json
 import secrets
 import time
@@ -11,12 +8,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
 from conversations.models import Conversation, Inbox, Visitor
 from customers.models import ChannelIdentity, ChannelKind, Customer
+from helpdesk import signing
 from helpdesk.errors import ApplicationError
 
 COOKIE_SALT = "conversations.chat.visitor"
@@ -36,7 +33,7 @@ def cookie_name(inbox: Inbox) -> str:
 
 
 def cookie_value(visitor: Visitor) -> str:
-    return signing.TimestampSigner(salt=COOKIE_SALT).sign(visitor.key)
+    return signing.timestamp_sign(visitor.key, salt=COOKIE_SALT)
 
 
 def cookie_max_age() -> int:
@@ -48,7 +45,7 @@ def visitor_from_cookie(*, inbox: Inbox, value: str | None) -> Visitor:
     if not value:
         raise IdentityError("No chat session yet: open the chat page to start one.", code="identity_missing")
     try:
-        key = signing.TimestampSigner(salt=COOKIE_SALT).unsign(value, max_age=cookie_max_age())
+        key = signing.timestamp_unsign(value, salt=COOKIE_SALT, max_age=cookie_max_age())
     except signing.SignatureExpired:
         raise IdentityError(
             "Your chat session has expired. Reload the page to start a new one.", code="identity_expired"
@@ -101,21 +98,12 @@ def visitor_create(*, inbox: Inbox, customer: Customer | None = None, verified: 
 # --- Verified identities -------------------------------------------------------------------------
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def identity_token_make(*, inbox: Inbox, external_id: str, ttl_seconds: int = 600, **claims) -> str:
     """What a company's backend does (in any language) to vouch for a signed-in user:
     ``base64url(json) + "." + base64url(HMAC-SHA256(inbox secret, base64url(json)))``."""
     payload = {"sub": str(external_id), "exp": int(time.time()) + ttl_seconds, **claims}
-    body = _b64(json.dumps(payload, separators=(",", ":")).encode())
-    mac = hmac.new(inbox.secret.encode(), body.encode(), hashlib.sha256).digest()
-    return f"{body}.{_b64(mac)}"
+    body = signing.b64url_encode(json.dumps(payload, separators=(",", ":")).encode())
+    return f"{body}.{signing.hmac_sha256_b64url(inbox.secret, body)}"
 
 
 @dataclass(frozen=True)
@@ -128,10 +116,9 @@ class VerifiedIdentity:
 def identity_token_verify(*, inbox: Inbox, token: str) -> VerifiedIdentity:
     body, _, mac = (token or "").partition(".")
     try:
-        given = _unb64(mac)
-        expected = hmac.new(inbox.secret.encode(), body.encode(), hashlib.sha256).digest()
-        valid = bool(body) and hmac.compare_digest(given, expected)
-        payload = json.loads(_unb64(body)) if valid else None
+        given = signing.b64url_decode(mac)
+        valid = bool(body) and signing.equal(given, signing.hmac_sha256(inbox.secret, body))
+        payload = json.loads(signing.b64url_decode(body)) if valid else None
     except (ValueError, TypeError):
         valid, payload = False, None
     if not valid or not isinstance(payload, dict):
@@ -197,9 +184,8 @@ def resume_token_read(*, inbox: Inbox, token: str) -> Conversation:
 
 
 def _reply_mac(conversation_id: int) -> str:
-    key = hashlib.sha256((REPLY_SALT + settings.SECRET_KEY).encode()).digest()
     # Lower-case hex survives mail systems that fold the case of local parts; 80 bits are plenty to guess.
-    return hmac.new(key, str(conversation_id).encode(), hashlib.sha256).hexdigest()[:20]
+    return signing.hmac_sha256_hex(signing.derived_key(REPLY_SALT), str(conversation_id))[:20]
 
 
 def reply_address(*, conversation: Conversation) -> str:
@@ -212,6 +198,6 @@ def conversation_id_from_reply_address(address: str) -> int | None:
     if domain.lower() != settings.REPLY_DOMAIN.lower() or not local.lower().startswith("reply+"):
         return None
     raw_id, _, mac = local[len("reply+") :].partition("-")
-    if not raw_id.isdigit() or not hmac.compare_digest(mac.lower(), _reply_mac(int(raw_id))):
+    if not raw_id.isdigit() or not signing.equal(mac.lower(), _reply_mac(int(raw_id))):
         return None
     return int(raw_id)

@@ -1,10 +1,8 @@
 """Reads for the chat page, always scoped to the visitor asking: their conversations, their log, our hours."""
 
-import zoneinfo
-from datetime import datetime
+from typing import Any
 
-from django.utils import formats, translation
-
+from conversations import payloads
 from conversations.models import Conversation, Inbox, Message, Visitor
 from conversations.selectors import availability as availability_selectors
 from conversations.selectors.core import message_list
@@ -20,7 +18,7 @@ def chat_conversation_list(*, visitor: Visitor, limit: int = 20) -> list[Convers
     )
 
 
-def chat_conversation_get(*, visitor: Visitor, conversation_id) -> Conversation:
+def chat_conversation_get(*, visitor: Visitor, conversation_id: Any) -> Conversation:
     try:
         conversation_id = int(conversation_id)
     except (TypeError, ValueError):
@@ -38,45 +36,7 @@ def chat_message_list(*, conversation: Conversation, after_seq: int = 0, limit: 
     return message_list(conversation=conversation, after_seq=after_seq, limit=limit, include_private=False)
 
 
-def _format_when(when: datetime, *, time_zone: str, language: str) -> str:
-    try:
-        zone = zoneinfo.ZoneInfo(time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    local = when.astimezone(zone)
-    with translation.override(language or "en"):
-        return f"{formats.date_format(local, 'l')} {formats.time_format(local, 'H:i')} ({zone.key})"
-
-
-def chat_availability(*, inbox: Inbox, time_zone: str = "", language: str = "en") -> dict:
+def chat_availability(*, inbox: Inbox, time_zone: str = "", language: str = "en") -> payloads.AvailabilityPayload:
     """Open or away before writing, the next opening in the customer's zone, and what to expect after."""
     availability = availability_selectors.inbox_availability(inbox=inbox)
-    zone = time_zone or availability.time_zone
-    next_open_text = ""
-    # The calendar engine's own formatter when it has one; until then a plain local weekday and time.
-    formatter = getattr(availability_selectors, "format_next_open", None)
-    if availability.next_open is not None:
-        if formatter is not None:
-            next_open_text = formatter(availability=availability, time_zone=zone, language=language)
-        else:
-            next_open_text = _format_when(availability.next_open, time_zone=zone, language=language)
-    if availability.is_open:
-        status_text = inbox.settings.get("open_text") or "We're here. Write to us and we'll answer shortly."
-        expectation = inbox.settings.get("reply_time_text") or "We usually reply within a few minutes."
-    else:
-        status_text = "We're away right now."
-        if next_open_text:
-            status_text += f" We're back {next_open_text}."
-        expectation = (
-            f"We'll reply when we're back{' ' + next_open_text if next_open_text else ''}. "
-            "If you've left by then, we'll e-mail you."
-        )
-    return {
-        "state": availability.state,
-        "is_open": availability.is_open,
-        "next_open": availability.next_open.isoformat() if availability.next_open else None,
-        "next_open_text": next_open_text,
-        "status_text": status_text,
-        "expectation": expectation,
-        "require_email": bool(inbox.settings.get("require_email_when_away")) and not availability.is_open,
-    }
+    return payloads.availability_payload(availability, time_zone=time_zone or None, language=language, inbox=inbox)

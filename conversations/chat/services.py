@@ -2,12 +2,14 @@
 
 import zoneinfo
 from types import SimpleNamespace
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from conversations import realtime
+from conversations import payloads, realtime
+from conversations.chat.email_fallback import email_fallback_cancel_if_seen
 from conversations.models import Conversation, Inbox, Visitor
 from conversations.selectors.availability import inbox_availability
 from conversations.services.messages import (
@@ -19,10 +21,10 @@ from helpdesk.errors import ApplicationError
 CONTEXT_FIELDS = {"time_zone": 64, "language": 35, "page_url": 2000, "referrer": 2000, "user_agent": 500}
 
 
-def chat_context_clean(*, raw: dict | None, user_agent: str = "") -> dict:
+def chat_context_clean(*, raw: dict[str, Any] | None, user_agent: str = "") -> dict[str, str]:
     """What the browser told us, trimmed to known keys and sane lengths; bad values are dropped, not fatal."""
     raw = raw if isinstance(raw, dict) else {}
-    context = {}
+    context: dict[str, str] = {}
     for field, limit in CONTEXT_FIELDS.items():
         value = raw.get(field)
         if isinstance(value, str) and value.strip():
@@ -58,27 +60,10 @@ def chat_new_conversation_check(*, inbox: Inbox, customer: Customer) -> None:
 
 def chat_conversation_announce(*, visitor: Visitor, conversation: Conversation) -> None:
     """On commit, tell every tab of the visitor about the conversation their message started."""
-    frame = {"type": "conversation", "conversation": chat_conversation_payload(conversation)}
+    frame = payloads.conversation_frame(conversation)
     key = visitor.key
-    transaction.on_commit(lambda: _broadcast_to_visitor(key, frame))
-
-
-def _broadcast_to_visitor(visitor_key: str, frame: dict) -> None:
     # Every tab of this visitor joins the new conversation's group when it hears this.
-    realtime._group_send(realtime.visitor_group(visitor_key), {"type": "visitor.frame", "frame": frame})
-
-
-def chat_conversation_payload(conversation: Conversation) -> dict:
-    """What the customer may know about one of their conversations."""
-    return {
-        "id": conversation.id,
-        "status": conversation.status,
-        "last_seq": conversation.last_seq,
-        "agent_read_seq": conversation.agent_read_seq,
-        "customer_read_seq": conversation.customer_read_seq,
-        "created_at": conversation.created_at.isoformat(),
-        "last_message_at": conversation.last_message_at.isoformat() if conversation.last_message_at else None,
-    }
+    transaction.on_commit(lambda: realtime.broadcast_to_visitor(key, frame))
 
 
 def chat_profile_update(*, visitor: Visitor, name: str | None = None, email: str | None = None) -> Customer:
@@ -111,8 +96,6 @@ def chat_profile_update(*, visitor: Visitor, name: str | None = None, email: str
 
 def chat_mark_read(*, conversation: Conversation, seq: int) -> Conversation:
     """The customer has seen the log up to ``seq``: a read receipt for agents, and no e-mail for it."""
-    from conversations.chat.email_fallback import email_fallback_cancel_if_seen
-
     with transaction.atomic():
         conv = conversation_mark_read(conversation=conversation, seq=seq, by_customer=True)
         email_fallback_cancel_if_seen(conversation=conv)
@@ -124,6 +107,5 @@ def chat_typing(*, conversation: Conversation, active: bool) -> None:
     audience = realtime.event_audience(
         SimpleNamespace(agent_id=None, team_id=conversation.team_id, assignee_id=conversation.assignee_id)
     )
-    # Its own type: agents' "typing" frames name an agent, and the inbox keys on that.
-    frame = {"type": "customer.typing", "conversation_id": conversation.id, "is_typing": bool(active)}
+    frame = payloads.customer_typing_frame(conversation_id=conversation.id, is_typing=bool(active))
     realtime.broadcast_to_agents(audience, frame)

@@ -9,23 +9,11 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from conversations.models import Inbox
-from conversations.selectors.availability import availability_payload, inbox_availability, team_availability_list
+from conversations.payloads import availability_payload
+from conversations.selectors.availability import inbox_availability, team_availability_list
+from conversations.serializers import AvailabilityOut
 from helpdesk.errors import ApplicationError, NotFound
 from hours import engine
-
-AvailabilityOut = inline_serializer(
-    "Availability",
-    {
-        "state": serializers.ChoiceField(choices=["open", "away", "closed"]),
-        "is_open": serializers.BooleanField(),
-        "reason": serializers.CharField(),
-        "next_open": serializers.DateTimeField(allow_null=True),
-        "next_open_text": serializers.CharField(allow_null=True),
-        "next_close": serializers.DateTimeField(allow_null=True),
-        "time_zone": serializers.CharField(),
-        "policy_id": serializers.IntegerField(allow_null=True),
-    },
-)
 
 PREFERENCES = [
     OpenApiParameter("tz", str, description="IANA time zone for next_open_text, e.g. Europe/Berlin."),
@@ -60,7 +48,7 @@ class TeamStatusApi(APIView):
                         "id": serializers.IntegerField(),
                         "name": serializers.CharField(),
                         "slug": serializers.CharField(),
-                        "availability": AvailabilityOut,
+                        "availability": AvailabilityOut(),
                     },
                     many=True,
                 )

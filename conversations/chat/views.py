@@ -4,7 +4,6 @@ Every endpoint is scoped to the visitor behind the signed cookie; writes need th
 
 import base64
 import functools
-import hmac
 import json
 import logging
 
@@ -16,13 +15,14 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from conversations import messaging, realtime
+from conversations import messaging, payloads
 from conversations.chat import identity, throttles
 from conversations.chat import selectors as chat_selectors
 from conversations.chat import services as chat_services
 from conversations.chat.mail import parse_inbound
 from conversations.models import Conversation, Inbox
 from customers.models import ChannelKind
+from helpdesk import ratelimit, signing
 from helpdesk.errors import ApplicationError, json_error, whole_number
 
 logger = logging.getLogger(__name__)
@@ -33,10 +33,9 @@ def _inbox(slug: str) -> Inbox:
 
 
 def _error_response(exc: ApplicationError) -> JsonResponse:
-    response = json_error(exc.code, exc.message, exc.status_code, exc.fields)
-    if isinstance(exc, throttles.RateLimited):
-        response["Retry-After"] = str(exc.retry_after)
-    return response
+    if isinstance(exc, ratelimit.RateLimited):
+        return ratelimit.response(exc)
+    return json_error(exc.code, exc.message, exc.status_code, exc.fields)
 
 
 def chat_api(view):
@@ -136,8 +135,8 @@ def chat_page(request: HttpRequest, inbox_slug: str) -> HttpResponse:
                 notice = exc.message.replace("Reload the page to start a new one.", "A new one has started.")
             # Every new session is a customer row: a script without cookies must not mint them freely.
             try:
-                throttles.check([("anon", throttles.client_ip(request.META))], what="new chat sessions")
-            except throttles.RateLimited as limited:
+                ratelimit.check([("anon", ratelimit.client_ip(request.META))], what="new chat sessions")
+            except ratelimit.RateLimited as limited:
                 response = render(
                     request, "conversations/chat/refused.html", {"inbox": inbox, "message": limited.message}, status=429
                 )
@@ -155,7 +154,7 @@ def chat_page(request: HttpRequest, inbox_slug: str) -> HttpResponse:
             "socket": f"/ws/chat/{inbox.slug}/",
         },
         "customer": {"name": visitor.customer.name, "email": visitor.customer.email, "verified": visitor.verified},
-        "conversations": [chat_services.chat_conversation_payload(c) for c in conversations],
+        "conversations": [payloads.customer_conversation_payload(c) for c in conversations],
         "availability": chat_selectors.chat_availability(inbox=inbox),
         "max_chars": settings.MESSAGE_MAX_CHARS,
         "notice": notice,
@@ -200,7 +199,7 @@ def chat_state(request: HttpRequest, visitor) -> JsonResponse:
     return JsonResponse(
         {
             "customer": {"name": visitor.customer.name, "email": visitor.customer.email},
-            "conversations": [chat_services.chat_conversation_payload(c) for c in conversations],
+            "conversations": [payloads.customer_conversation_payload(c) for c in conversations],
             "availability": availability,
         }
     )
@@ -219,8 +218,8 @@ def chat_messages(request: HttpRequest, visitor) -> JsonResponse:
         items = chat_selectors.chat_message_list(conversation=conversation, after_seq=after_seq, limit=limit)
         return JsonResponse(
             {
-                "conversation": chat_services.chat_conversation_payload(conversation),
-                "messages": [realtime.message_payload(m, for_customer=True) for m in items],
+                "conversation": payloads.customer_conversation_payload(conversation),
+                "messages": [payloads.customer_message_payload(m) for m in items],
                 "has_more": len(items) == min(limit, 200),
             }
         )
@@ -228,15 +227,15 @@ def chat_messages(request: HttpRequest, visitor) -> JsonResponse:
     message, created, conversation = send_from_request(
         visitor=visitor,
         data=data,
-        ip=throttles.client_ip(request.META),
+        ip=ratelimit.client_ip(request.META),
         user_agent=request.headers.get("User-Agent", ""),
     )
     return JsonResponse(
         {
             "client_id": message.client_id,
             "seq": message.seq,
-            "conversation": chat_services.chat_conversation_payload(conversation),
-            "message": realtime.message_payload(message, for_customer=True),
+            "conversation": payloads.customer_conversation_payload(conversation),
+            "message": payloads.customer_message_payload(message),
         },
         status=201 if created else 200,
     )
@@ -250,14 +249,14 @@ def send_from_request(*, visitor, data: dict, ip: str, user_agent: str):
     client_id = data.get("client_id")
     if client_id is not None and not isinstance(client_id, str):
         raise ApplicationError("client_id must be a string.", fields={"client_id": ["Not a string."]})
-    throttles.check(throttles.message_limits(visitor_key=visitor.key, ip=ip), what="messages")
+    ratelimit.check(throttles.message_limits(visitor_key=visitor.key, ip=ip), what="messages")
     if "name" in data or "email" in data:
         chat_services.chat_profile_update(visitor=visitor, name=data.get("name"), email=data.get("email"))
     context = chat_services.chat_context_clean(raw=data.get("context"), user_agent=user_agent)
 
     def new_conversation_check() -> None:
         chat_services.chat_new_conversation_check(inbox=visitor.inbox, customer=visitor.customer)
-        throttles.check(throttles.conversation_limits(visitor_key=visitor.key, ip=ip), what="new conversations")
+        ratelimit.check(throttles.conversation_limits(visitor_key=visitor.key, ip=ip), what="new conversations")
 
     received = messaging.customer_message_receive(
         inbox=visitor.inbox,
@@ -279,7 +278,7 @@ def chat_read(request: HttpRequest, visitor, conversation_id: int) -> JsonRespon
     conversation = chat_selectors.chat_conversation_get(visitor=visitor, conversation_id=conversation_id)
     seq = whole_number(_json_body(request).get("seq"), name="seq", default=0)
     conversation = chat_services.chat_mark_read(conversation=conversation, seq=seq)
-    return JsonResponse({"conversation": chat_services.chat_conversation_payload(conversation)})
+    return JsonResponse({"conversation": payloads.customer_conversation_payload(conversation)})
 
 
 @require_POST
@@ -304,7 +303,7 @@ def _mail_gateway_authorized(request: HttpRequest) -> bool:
             given = base64.b64decode(auth[6:].strip()).decode().partition(":")[2]
         except ValueError:
             given = ""
-    return bool(secret) and hmac.compare_digest(given.encode(), secret.encode())
+    return bool(secret) and signing.equal(given, secret)
 
 
 @csrf_exempt
@@ -316,14 +315,15 @@ def inbound_mail(request: HttpRequest) -> JsonResponse:
     if not _mail_gateway_authorized(request):
         return json_error("unauthenticated", "Present the inbound-mail secret.", 401)
     try:
-        throttles.check([("inbound_webhook", throttles.client_ip(request.META))], what="inbound e-mails")
-    except throttles.RateLimited as exc:
-        return _error_response(exc)
+        ratelimit.check([("inbound_webhook", ratelimit.client_ip(request.META))], what="inbound e-mails")
+    except ratelimit.RateLimited as exc:
+        return ratelimit.response(exc)
     envelope_to = []
     if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raw = (request.POST.get("email") or request.POST.get("message") or "").encode()
         if not raw and request.FILES:
-            raw = next(iter(request.FILES.values())).read()
+            # MultiValueDict.values() yields each key's last file, never a list.
+            raw = next(iter(request.FILES.values())).read()  # type: ignore[union-attr]
         envelope_to = [a for a in request.POST.get("to", "").split(",") if a.strip()]
     else:
         raw = request.body

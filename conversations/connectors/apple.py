@@ -7,27 +7,17 @@ secret, and gzip-compressed JSON bodies with ``id``, ``source-id`` and ``destina
 
 import base64
 import gzip
-import hashlib
-import hmac
 import json
 import time
 import uuid
 
 from django.conf import settings
 
-from conversations.connectors.base import Connector
+from conversations.connectors.base import Connector, DeliveryError, post
 from conversations.connectors.inbound import InboundMessage
-from conversations.connectors.transport import DeliveryError, post_bytes
+from helpdesk import signing
 
 TOKEN_MAX_AGE = 3600  # seconds an inbound token's iat may be away from now
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _secret(api_secret: str) -> bytes:
@@ -38,26 +28,25 @@ def _secret(api_secret: str) -> bytes:
 
 
 def jwt_encode(*, msp_id: str, api_secret: str, now: float | None = None) -> str:
-    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    claims = _b64url(json.dumps({"aud": msp_id, "iat": int(now or time.time())}, separators=(",", ":")).encode())
-    signing_input = f"{header}.{claims}".encode()
-    signature = hmac.new(_secret(api_secret), signing_input, hashlib.sha256).digest()
-    return f"{header}.{claims}.{_b64url(signature)}"
+    header = signing.b64url_encode(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    claims_json = json.dumps({"aud": msp_id, "iat": int(now or time.time())}, separators=(",", ":"))
+    claims = signing.b64url_encode(claims_json.encode())
+    signature = signing.hmac_sha256_b64url(_secret(api_secret), f"{header}.{claims}")
+    return f"{header}.{claims}.{signature}"
 
 
 def jwt_valid(token: str, *, msp_id: str, api_secret: str, now: float | None = None) -> bool:
     try:
         header_b64, claims_b64, signature_b64 = token.split(".")
-        header = json.loads(_b64url_decode(header_b64))
-        claims = json.loads(_b64url_decode(claims_b64))
-        signature = _b64url_decode(signature_b64)
+        header = json.loads(signing.b64url_decode(header_b64))
+        claims = json.loads(signing.b64url_decode(claims_b64))
+        signature = signing.b64url_decode(signature_b64)
         key = _secret(api_secret)
     except (ValueError, DeliveryError):
         return False
     if header.get("alg") != "HS256":
         return False
-    expected = hmac.new(key, f"{header_b64}.{claims_b64}".encode(), hashlib.sha256).digest()
-    if not hmac.compare_digest(signature, expected):
+    if not signing.equal(signature, signing.hmac_sha256(key, f"{header_b64}.{claims_b64}")):
         return False
     audience = claims.get("aud")
     if audience != msp_id and not (isinstance(audience, list) and msp_id in audience):
@@ -89,9 +78,9 @@ class AppleConnector(Connector):
             "destinationId": opaque_id,
             "body": message.body,
         }
-        post_bytes(
+        post(
             f"{settings.APPLE_GATEWAY_URL.rstrip('/')}/message",
-            gzip.compress(json.dumps(payload).encode()),
+            data=gzip.compress(json.dumps(payload).encode()),
             headers={
                 "Authorization": f"Bearer {jwt_encode(msp_id=msp_id, api_secret=api_secret)}",
                 "id": message_id,

@@ -2,11 +2,11 @@
 
 from conversations.connectors.api import ApiConnector
 from conversations.connectors.apple import AppleConnector
-from conversations.connectors.base import Connector
+from conversations.connectors.base import Connector, DeliveryError
 from conversations.connectors.messenger import MessengerConnector
-from conversations.connectors.transport import DeliveryError
 from conversations.connectors.whatsapp import WhatsAppConnector
 from conversations.models import Inbox, Message, OutboxItem
+from conversations.services.delivery import message_delivery_set
 from customers.models import ChannelKind
 
 # The connector of each channel whose messages leave through the worker (web chat's leave by socket).
@@ -26,16 +26,15 @@ def connector_for(inbox: Inbox) -> Connector | None:
 
 def delivery_run(item: OutboxItem) -> None:
     """Outbox handler: send one public message over its conversation's connector, recording the outcome."""
+    assert item.message_id is not None  # deliveries are always queued for a message
     message = Message.objects.select_related("conversation__inbox", "author").get(pk=item.message_id)
     connector = connector_for(message.conversation.inbox)
+    assert connector is not None  # only connector channels queue deliveries (CONNECTOR_CHANNELS)
     try:
         external_id = connector.send(conversation=message.conversation, message=message)
     except DeliveryError as exc:
-        Message.objects.filter(pk=message.pk).update(delivery_status=Message.Delivery.FAILED)
-        message.meta = {**message.meta, "delivery_error": str(exc)[:500]}
-        Message.objects.filter(pk=message.pk).update(meta=message.meta)
+        message_delivery_set(message=message, status=Message.Delivery.FAILED, error=str(exc))
         return
-    updates = {"delivery_status": Message.Delivery.SENT}
     if external_id:
-        updates["external_id"] = external_id
-    Message.objects.filter(pk=message.pk).update(**updates)
+        Message.objects.filter(pk=message.pk).update(external_id=external_id)
+    message_delivery_set(message=message, status=Message.Delivery.SENT)

@@ -10,10 +10,9 @@ from datetime import datetime
 from django.db import transaction
 
 from conversations.models import Inbox, Message
+from conversations.services.delivery import message_delivery_set
 from conversations.services.messages import conversation_mark_read
 from customers.models import ChannelIdentity, Customer
-
-STATUS_ORDER = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
 
 
 @dataclass(frozen=True)
@@ -32,6 +31,7 @@ class InboundStatus:
     status: str  # sent / delivered / read / failed
     address: str | None = None  # for read watermarks that name a customer, not a message
     watermark: datetime | None = None
+    error: str = ""  # the platform's reason, for failed
 
 
 def customer_for_address(*, kind: str, address: str, name: str = "") -> Customer:
@@ -77,12 +77,7 @@ def inbound_status_apply(*, inbox: Inbox, item: InboundStatus) -> int:
         return 0
     changed = 0
     for message in targets:
-        if item.status == "failed":
-            Message.objects.filter(pk=message.pk).update(delivery_status=Message.Delivery.FAILED)
-            changed += 1
-            continue
-        if STATUS_ORDER.get(item.status, -1) > STATUS_ORDER.get(message.delivery_status, -1):
-            Message.objects.filter(pk=message.pk).update(delivery_status=item.status)
+        if message_delivery_set(message=message, status=item.status, error=item.error):
             changed += 1
         if item.status == "read":
             conversation_mark_read(conversation=message.conversation, seq=message.seq, by_customer=True)

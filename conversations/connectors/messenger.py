@@ -10,9 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from conversations.connectors import meta
-from conversations.connectors.base import Connector
+from conversations.connectors.base import Connector, DeliveryError, answer_json, post
 from conversations.connectors.inbound import InboundMessage, InboundStatus
-from conversations.connectors.transport import DeliveryError, post_json
 
 STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
@@ -36,14 +35,15 @@ class MessengerConnector(Connector):
             payload["messaging_type"] = "MESSAGE_TAG"
             payload["tag"] = "HUMAN_AGENT"
         url = f"{settings.MESSENGER_GRAPH_URL.rstrip('/')}/me/messages"
-        answer = post_json(url, payload, headers={"Authorization": f"Bearer {token}"}).json()
+        answer = answer_json(post(url, json=payload, headers={"Authorization": f"Bearer {token}"}))
         if not isinstance(answer, dict) or not answer.get("message_id"):
             raise DeliveryError(f"unexpected answer from Messenger: {str(answer)[:200]}")
         return answer["message_id"]
 
 
 def parse(payload: dict, *, page_id: str) -> tuple[list[InboundMessage], list[InboundStatus]]:
-    messages, statuses = [], []
+    messages: list[InboundMessage] = []
+    statuses: list[InboundStatus] = []
     if not isinstance(payload, dict) or payload.get("object") != "page":
         return messages, statuses
     for entry in payload.get("entry") or []:

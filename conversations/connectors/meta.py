@@ -1,24 +1,21 @@
 """What WhatsApp and Messenger share, both being Meta webhooks: the verify-token handshake, the
 X-Hub-Signature-256 check over the raw body, and Graph API error handling."""
 
-import hashlib
-import hmac
-
 from django.http import HttpResponse
 
-from conversations.connectors.transport import DeliveryError
+from conversations.connectors.base import DeliveryError
+from helpdesk import signing
 from helpdesk.errors import json_error
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 
 def signature_for(app_secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return signing.sha256_header(app_secret, body)
 
 
 def signature_ok(request, app_secret: str) -> bool:
-    given = request.headers.get(SIGNATURE_HEADER, "")
-    return bool(app_secret) and hmac.compare_digest(given, signature_for(app_secret, request.body))
+    return signing.sha256_header_valid(app_secret, request.body, request.headers.get(SIGNATURE_HEADER, ""))
 
 
 def verification_response(request, verify_token: str):
@@ -26,14 +23,9 @@ def verification_response(request, verify_token: str):
     mode = request.GET.get("hub.mode")
     token = request.GET.get("hub.verify_token", "")
     challenge = request.GET.get("hub.challenge", "")
-    if mode == "subscribe" and verify_token and hmac.compare_digest(token, verify_token):
+    if mode == "subscribe" and verify_token and signing.equal(token, verify_token):
         return HttpResponse(challenge, content_type="text/plain")
     return json_error("verification_failed", "hub.verify_token does not match this inbox's verify token.", 403)
-
-
-def graph_error(answer: dict) -> str:
-    error = answer.get("error") or {}
-    return f"{error.get('code', '?')}: {error.get('message', 'unknown error')}"
 
 
 def require(settings: dict, *names: str) -> list[str]:

@@ -8,8 +8,6 @@ import gzip
 import json
 import logging
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -18,26 +16,18 @@ from conversations import messaging
 from conversations.connectors import apple, messenger, meta, whatsapp
 from conversations.connectors.inbound import customer_for_address, inbound_status_apply
 from conversations.models import Inbox
+from helpdesk import ratelimit
 from helpdesk.errors import ApplicationError, json_error
 
 logger = logging.getLogger(__name__)
 
 
 def _rate_limited(request, slug: str) -> JsonResponse | None:
-    """A fixed-window limit per inbox and client address, so a flood cannot starve the workers."""
-    rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["inbound_webhook"]
-    count, period = rate.split("/")
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
-    key = f"hook-rate:{slug}:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=seconds)
+    """A limit per inbox and client address, so a flood cannot starve the workers."""
     try:
-        hits = cache.incr(key)
-    except ValueError:
-        hits = 1
-    if hits > int(count):
-        response = json_error("rate_limited", "Too many webhook requests; slow down.", 429)
-        response["Retry-After"] = str(seconds)
-        return response
+        ratelimit.check([("inbound_webhook", f"{slug}:{ratelimit.client_ip(request.META)}")], what="webhook requests")
+    except ratelimit.RateLimited as exc:
+        return ratelimit.response(exc)
     return None
 
 

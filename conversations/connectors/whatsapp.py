@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 from django.conf import settings
 
 from conversations.connectors import meta
-from conversations.connectors.base import Connector
+from conversations.connectors.base import Connector, DeliveryError, answer_json, post
 from conversations.connectors.inbound import InboundMessage, InboundStatus
-from conversations.connectors.transport import DeliveryError, post_json
 
 # WhatsApp refuses free-form messages 24 hours after the customer's last one (a template is needed).
 OUTSIDE_WINDOW_ERRORS = {131047, 131026}
@@ -40,9 +39,10 @@ class WhatsAppConnector(Connector):
             "text": {"preview_url": False, "body": message.body},
         }
         try:
-            answer = post_json(url, payload, headers={"Authorization": f"Bearer {token}"}).json()
+            answer = answer_json(post(url, json=payload, headers={"Authorization": f"Bearer {token}"}))
         except DeliveryError as exc:
-            if any(f'"code": {code}' in str(exc) or f'"code":{code}' in str(exc) for code in OUTSIDE_WINDOW_ERRORS):
+            error = exc.data.get("error") if isinstance(exc.data, dict) else None
+            if isinstance(error, dict) and error.get("code") in OUTSIDE_WINDOW_ERRORS:
                 raise DeliveryError(
                     "WhatsApp allows free-form replies only within 24 hours of the customer's last message"
                 ) from exc
@@ -55,7 +55,8 @@ class WhatsAppConnector(Connector):
 
 def parse(payload: dict, *, phone_number_id: str) -> tuple[list[InboundMessage], list[InboundStatus]]:
     """Messages and statuses for one phone number from a webhook body; anything else is ignored."""
-    messages, statuses = [], []
+    messages: list[InboundMessage] = []
+    statuses: list[InboundStatus] = []
     if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
         return messages, statuses
     for entry in payload.get("entry") or []:
@@ -83,8 +84,25 @@ def parse(payload: dict, *, phone_number_id: str) -> tuple[list[InboundMessage],
                 )
             for item in value.get("statuses") or []:
                 if item.get("id") and item.get("status"):
-                    statuses.append(InboundStatus(external_id=str(item["id"]), status=str(item["status"])))
+                    statuses.append(
+                        InboundStatus(
+                            external_id=str(item["id"]), status=str(item["status"]), error=_status_error(item)
+                        )
+                    )
     return messages, statuses
+
+
+def _status_error(item: dict) -> str:
+    """A failed status's reason as WhatsApp words it: the details, else the message or title."""
+    for error in item.get("errors") or []:
+        if not isinstance(error, dict):
+            continue
+        data = error.get("error_data")
+        details = data.get("details") if isinstance(data, dict) else None
+        reason = details or error.get("message") or error.get("title")
+        if reason:
+            return str(reason)[:500]
+    return ""
 
 
 def _body_of(item: dict) -> str:

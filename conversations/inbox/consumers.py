@@ -2,21 +2,32 @@
 
 import logging
 from collections import deque
+from types import SimpleNamespace
+from typing import cast
 
-from conversations import realtime
-from conversations.selectors.core import event_latest_seq
+from conversations import payloads, realtime
+from conversations.inbox.services.presence import (
+    agent_presence_connected,
+    agent_presence_heartbeat,
+    agent_presence_set,
+)
+from conversations.selectors.core import conversation_get_for_agent, event_latest_seq
+from conversations.services.messages import conversation_mark_read
 from conversations.sockets import CLOSE_UNAUTHENTICATED, FrameConsumer, FrameError, db
+from helpdesk.models import Agent
 
 logger = logging.getLogger(__name__)
 
+# Event seqs a socket remembers, to forward an event heard through two of its groups only once.
 RECENT_EVENTS = 512
 
 
 class AgentConsumer(FrameConsumer):
     """An agent's live connection: the events of every conversation they may see, and presence."""
 
-    async def connect(self):
-        user = self.scope.get("user")
+    async def connect(self) -> None:
+        # AuthMiddlewareStack puts a lazy proxy of the session's Agent here.
+        user = cast(Agent | None, self.scope.get("user"))
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
@@ -28,7 +39,7 @@ class AgentConsumer(FrameConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "hello", "agent_id": user.id, "event_seq": await db(event_latest_seq)()})
+        await self.send_json(payloads.agent_hello_frame(agent_id=user.id, event_seq=await db(event_latest_seq)()))
         await db(self.on_agent_connect)()
 
     @staticmethod
@@ -46,8 +57,6 @@ class AgentConsumer(FrameConsumer):
             await db(self.on_agent_disconnect)()
 
     def on_agent_connect(self) -> None:
-        from conversations.inbox.services.presence import agent_presence_connected
-
         # A change of presence reaches this socket too (through the agent's own group).
         agent_presence_connected(agent=self.agent)
 
@@ -72,14 +81,7 @@ class AgentConsumer(FrameConsumer):
         if self.first_hearing(message["frame"]):
             await self.send_json(message["frame"])
 
-    def _presence_ack(self, availability: str) -> dict:
-        from django.conf import settings
-
-        return {"type": "presence.ack", "availability": availability, "ttl_seconds": settings.PRESENCE_TTL_SECONDS}
-
     def _conversation(self, content):
-        from conversations.selectors.core import conversation_get_for_agent
-
         conversation_id = content.get("conversation_id")
         if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
             raise FrameError("invalid", "conversation_id must be a whole number.")
@@ -89,59 +91,41 @@ class AgentConsumer(FrameConsumer):
         return conversation
 
     async def frame_presence_heartbeat(self, content):
-        await self.send_json({**await db(self._presence_heartbeat)(), "ref": content.get("ref")})
+        availability = await db(self._presence_heartbeat)()
+        await self.send_json(payloads.presence_ack_frame(availability=availability, ref=content.get("ref")))
 
-    def _presence_heartbeat(self) -> dict:
-        from conversations.inbox.services.presence import agent_presence_heartbeat
-        from helpdesk.models import Agent
-
+    def _presence_heartbeat(self) -> str:
         agent_presence_heartbeat(agent=self.agent)
-        availability = Agent.objects.values_list("availability", flat=True).get(pk=self.agent.pk)
-        return self._presence_ack(availability)
+        return Agent.objects.values_list("availability", flat=True).get(pk=self.agent.pk)
 
     async def frame_presence_set(self, content):
-        from conversations.inbox.services.presence import agent_presence_set
-
         availability = str(content.get("availability"))
         agent = await db(agent_presence_set)(agent=self.agent, availability=availability)
-        await self.send_json({**self._presence_ack(agent.availability), "ref": content.get("ref")})
+        await self.send_json(payloads.presence_ack_frame(availability=agent.availability, ref=content.get("ref")))
 
     async def frame_typing(self, content):
         await db(self._typing)(content)
 
     def _typing(self, content) -> None:
-        from types import SimpleNamespace
-
         conversation = self._conversation(content)
         is_typing = bool(content.get("is_typing"))
         private = bool(content.get("private"))
-        frame = {
-            "type": "typing",
-            "conversation_id": conversation.id,
-            "agent": {"id": self.agent.id, "name": self.agent.name},
-            "is_typing": is_typing,
-            "private": private,
-        }
+        frame = payloads.agent_typing_frame(
+            conversation_id=conversation.id, agent=self.agent, is_typing=is_typing, private=private
+        )
         audience = SimpleNamespace(agent_id=None, team_id=conversation.team_id, assignee_id=conversation.assignee_id)
         realtime.broadcast_to_agents(realtime.event_audience(audience), frame)
         if not private:
             # A note being written is nobody's business but the agents'.
-            realtime.broadcast_to_customer(conversation.id, {"type": "typing", "by": "agent", "is_typing": is_typing})
+            realtime.broadcast_to_customer(
+                conversation.id, payloads.agent_typing_to_customer_frame(is_typing=is_typing)
+            )
 
     async def frame_read(self, content):
         conversation = await db(self._read)(content)
-        await self.send_json(
-            {
-                "type": "read.ack",
-                "conversation_id": conversation.id,
-                "agent_read_seq": conversation.agent_read_seq,
-                "ref": content.get("ref"),
-            }
-        )
+        await self.send_json(payloads.agent_read_ack_frame(conversation, ref=content.get("ref")))
 
     def _read(self, content):
-        from conversations.services.messages import conversation_mark_read
-
         conversation = self._conversation(content)
         seq = content.get("seq")
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:

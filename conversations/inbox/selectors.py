@@ -6,16 +6,17 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Count, DateTimeField, F, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from conversations.models import CannedResponse, Conversation, Label, Message
+from conversations.models import CannedResponse, Conversation, Message
 from conversations.search import message_search
-from conversations.selectors.core import conversation_visible_q
+from conversations.selectors.core import conversation_visible_q, conversation_with_view_data
 from helpdesk.errors import ApplicationError
+from helpdesk.models import Agent
 
 VIEWS = ("mine", "unassigned", "team", "all", "snoozed", "resolved")
 SORTS = ("waiting", "recent")
@@ -40,11 +41,11 @@ class InboxFilters:
         return self.sort or ("recent" if self.view in ("resolved", "snoozed") else "waiting")
 
 
-def _team_ids(agent) -> list[int]:
+def _team_ids(agent: Agent) -> list[int]:
     return list(agent.teams.values_list("id", flat=True))
 
 
-def view_q(view: str, *, agent, team_ids: list[int]) -> Q:
+def view_q(view: str, *, agent: Agent, team_ids: list[int]) -> Q:
     if view not in VIEWS:
         raise ApplicationError(
             f"Unknown view {view!r}; use one of {', '.join(VIEWS)}.", code="invalid", fields={"view": ["Unknown."]}
@@ -60,7 +61,7 @@ def view_q(view: str, *, agent, team_ids: list[int]) -> Q:
     }[view]
 
 
-def _visible(agent, team_ids: list[int]) -> Q:
+def _visible(agent: Agent, team_ids: list[int]) -> Q:
     if agent.is_supervisor:
         return Q()
     return Q(team_id__in=team_ids) | Q(assignee_id=agent.id) | Q(team__isnull=True)
@@ -91,20 +92,12 @@ def _filters_q(filters: InboxFilters, *, now: datetime) -> Q:
 
 def _with_row_data(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
     """Everything a list row shows, in one query plus one for labels."""
-    last_public = Message.objects.filter(conversation=OuterRef("pk"), is_private=False).order_by("-seq")
-    return (
-        qs.select_related("customer", "inbox", "assignee", "team")
-        .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name")))
-        .annotate(
-            preview=Subquery(last_public.values("body")[:1]),
-            preview_sender=Subquery(last_public.values("sender")[:1]),
-            sort_recent=Coalesce("last_message_at", "created_at", output_field=DateTimeField()),
-        )
-    )
+    return conversation_with_view_data(qs)
 
 
 def cursor_encode(conversation: Conversation, order: str) -> str:
-    key = conversation.waiting_since if order == "waiting" else conversation.sort_recent
+    # sort_recent is annotated by conversation_with_view_data; QuerySet[Conversation] does not carry it.
+    key = conversation.waiting_since if order == "waiting" else conversation.sort_recent  # type: ignore[attr-defined]
     raw = json.dumps([key.isoformat() if key else None, conversation.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -124,7 +117,7 @@ def cursor_decode(cursor: str) -> tuple[datetime | None, int]:
         ) from None
 
 
-def inbox_queryset(*, agent, filters: InboxFilters, team_ids: list[int] | None = None) -> QuerySet[Conversation]:
+def inbox_queryset(*, agent: Agent, filters: InboxFilters, team_ids: list[int] | None = None) -> QuerySet[Conversation]:
     team_ids = _team_ids(agent) if team_ids is None else team_ids
     now = timezone.now()
     qs = Conversation.objects.filter(
@@ -134,7 +127,7 @@ def inbox_queryset(*, agent, filters: InboxFilters, team_ids: list[int] | None =
 
 
 def inbox_list(
-    *, agent, filters: InboxFilters, cursor: str | None = None, limit: int = 25
+    *, agent: Agent, filters: InboxFilters, cursor: str | None = None, limit: int = 25
 ) -> tuple[list[Conversation], str | None]:
     """One keyset page of the agent's view: longest-waiting first unless sorted by most recent."""
     limit = max(1, min(int(limit), MAX_PAGE))
@@ -166,7 +159,7 @@ def inbox_list(
     return rows[:limit], next_cursor
 
 
-def inbox_row(*, agent, conversation_id: int, filters: InboxFilters) -> tuple[Conversation | None, bool]:
+def inbox_row(*, agent: Agent, conversation_id: int, filters: InboxFilters) -> tuple[Conversation | None, bool]:
     """One conversation as a list row, and whether it belongs in the agent's current view (live updates)."""
     team_ids = _team_ids(agent)
     conversation = _with_row_data(Conversation.objects.filter(_visible(agent, team_ids), pk=conversation_id)).first()
@@ -176,7 +169,7 @@ def inbox_row(*, agent, conversation_id: int, filters: InboxFilters) -> tuple[Co
     return conversation, in_view
 
 
-def inbox_counts(*, agent) -> dict:
+def inbox_counts(*, agent: Agent) -> dict[str, int]:
     """How many conversations each view holds, and how many of Mine and Unassigned have unread messages."""
     team_ids = _team_ids(agent)
     unread = Q(last_seq__gt=F("agent_read_seq"))
@@ -187,7 +180,7 @@ def inbox_counts(*, agent) -> dict:
 
 
 def conversation_thread(
-    *, agent, conversation_id: int, before_seq: int | None = None, limit: int = 200
+    *, agent: Agent, conversation_id: int, before_seq: int | None = None, limit: int = 200
 ) -> tuple[Conversation | None, list[Message], bool]:
     """The conversation (as a row) and its latest messages, private notes and timeline included.
 
@@ -205,7 +198,7 @@ def conversation_thread(
     return conversation, list(reversed(newest_first[:limit])), has_earlier
 
 
-def customer_panel(*, agent, conversation: Conversation, limit: int = 10) -> dict:
+def customer_panel(*, agent: Agent, conversation: Conversation, limit: int = 10) -> dict[str, Any]:
     """Who the customer is and what else they asked, as far as this agent may see."""
     customer = conversation.customer
     others = list(
@@ -224,7 +217,7 @@ def customer_panel(*, agent, conversation: Conversation, limit: int = 10) -> dic
     return {"customer": customer, "channel": conversation.inbox, "others": others}
 
 
-def canned_response_list(*, agent, prefix: str = "", limit: int = 20) -> list[CannedResponse]:
+def canned_response_list(*, agent: Agent, prefix: str = "", limit: int = 20) -> list[CannedResponse]:
     """Saved replies for everyone plus those of the agent's teams, matching what follows the ``/``."""
     qs = CannedResponse.objects.filter(Q(team__isnull=True) | Q(team__in=agent.teams.all()))
     if prefix:

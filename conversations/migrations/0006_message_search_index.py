@@ -2,7 +2,12 @@
 
 from django.db import migrations
 
-from conversations.search import CREATE_MESSAGE_SEARCH_INDEX, DROP_MESSAGE_SEARCH_INDEX
+# Frozen here: a migration must not change when the application's search code does.
+CREATE_MESSAGE_SEARCH_INDEX = (
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS message_body_search_idx ON conversations_message "
+    "USING GIN (to_tsvector('simple'::regconfig, COALESCE(body, '')))"
+)
+DROP_MESSAGE_SEARCH_INDEX = "DROP INDEX CONCURRENTLY IF EXISTS message_body_search_idx"
 
 
 def create(apps, schema_editor):

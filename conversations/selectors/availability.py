@@ -7,26 +7,31 @@ when none of its agents is online; outside hours it is "closed" and ``next_open`
 
 import secrets
 import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Literal, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from conversations.models import Conversation, Inbox
 from helpdesk.models import Agent, Team
 from hours import engine
-from hours.models import BusinessHoursPolicy
+from hours.models import BusinessHoursPolicy, DateException, WeeklyWindow
 from hours.snapshot import ALWAYS_OPEN, PREFETCH, policy_snapshot
+
+# Whether someone is there, or how to find out.
+Staffed = bool | Callable[[], bool]
 
 
 @dataclass(frozen=True)
 class Availability:
-    state: str  # "open", "away" (within hours but nobody there) or "closed"
+    state: Literal["open", "away", "closed"]  # "away": within hours but nobody there
     next_open: datetime | None  # aware; None when open now or when the policy never opens
     time_zone: str  # the policy's IANA zone, the fallback for formatting
     policy_id: int | None
@@ -57,7 +62,7 @@ def policy_for_team(team: Team | None) -> BusinessHoursPolicy | None:
 
 
 def policy_for_inbox(inbox: Inbox) -> BusinessHoursPolicy | None:
-    if inbox.team_id and inbox.team.business_hours_policy_id:
+    if inbox.team is not None and inbox.team.business_hours_policy_id:
         return inbox.team.business_hours_policy
     if inbox.business_hours_policy_id:
         return inbox.business_hours_policy
@@ -65,7 +70,7 @@ def policy_for_inbox(inbox: Inbox) -> BusinessHoursPolicy | None:
 
 
 def policy_for_conversation(conversation: Conversation) -> BusinessHoursPolicy | None:
-    if conversation.team_id and conversation.team.business_hours_policy_id:
+    if conversation.team is not None and conversation.team.business_hours_policy_id:
         return conversation.team.business_hours_policy
     return policy_for_inbox(conversation.inbox)
 
@@ -76,8 +81,8 @@ def snapshot_for(policy: BusinessHoursPolicy | None) -> engine.Policy:
     return ALWAYS_OPEN if policy is None else policy_snapshot(policy)
 
 
-def _someone_online(team: Team | None) -> bool:
-    online = getattr(team, "online_members", None)
+def _someone_online(team: Team | int | None) -> bool:
+    online: int | None = getattr(team, "online_members", None)
     if online is not None:
         return online > 0
     agents = Agent.objects.filter(is_active=True, availability=Agent.Availability.ONLINE)
@@ -88,7 +93,11 @@ def _someone_online(team: Team | None) -> bool:
 
 
 def availability_for_policy(
-    policy: BusinessHoursPolicy | None, *, now: datetime | None = None, team: Team | None = None, staffed=None
+    policy: BusinessHoursPolicy | None,
+    *,
+    now: datetime | None = None,
+    team: Team | None = None,
+    staffed: Staffed | None = None,
 ) -> Availability:
     """``staffed`` (a bool or a callable returning one) says whether someone is there; by default an
     online agent of ``team`` (or any online agent when there is no team)."""
@@ -112,7 +121,7 @@ def _hours_state(policy: BusinessHoursPolicy | None, now: datetime) -> "_Hours":
     return _Hours("hours", None, closes, zone, policy_id, valid_until=closes)
 
 
-def _with_presence(hours: "_Hours", *, team: Team | int | None, staffed=None) -> Availability:
+def _with_presence(hours: "_Hours", *, team: Team | int | None, staffed: Staffed | None = None) -> Availability:
     if hours.reason == "closed":
         return Availability("closed", hours.next_open, hours.time_zone, hours.policy_id, reason="closed")
     if hours.reason == "switched_away":
@@ -165,14 +174,16 @@ class _Entry:
     expires: float  # time.monotonic()
 
 
-_entries: dict[tuple, _Entry] = {}
+_entries: dict[tuple[object, ...], _Entry] = {}
 _entries_generation: list[str] = [""]
-_generation_seen: list = ["", 0.0]
+_generation_seen: list[Any] = ["", 0.0]  # [token, time.monotonic() when read]
 
 
 def _generation() -> str:
     # Read from the shared cache at most every GENERATION_SECONDS: an edit in another process shows here
     # that much later at worst, and a message pays no Redis round trip for it.
+    token: str | None
+    read_at: float
     token, read_at = _generation_seen
     if token and time.monotonic() - read_at < GENERATION_SECONDS:
         return token
@@ -193,7 +204,7 @@ def availability_cache_invalidate() -> None:
     _generation_seen[:] = [token, time.monotonic()]
 
 
-def _cached(key: tuple, now: datetime, compute) -> _Entry:
+def _cached(key: tuple[object, ...], now: datetime, compute: Callable[[], tuple[_Hours, int | None]]) -> _Entry:
     generation = _generation()
     if _entries_generation[0] != generation or len(_entries) > CACHE_MAX_ENTRIES:
         _entries.clear()
@@ -210,7 +221,7 @@ def _cached(key: tuple, now: datetime, compute) -> _Entry:
     return entry
 
 
-def _invalidate_on_commit(**kwargs) -> None:
+def _invalidate_on_commit(**kwargs: Any) -> None:
     update_fields = kwargs.get("update_fields")
     sender = kwargs.get("sender")
     if sender in (Team, Inbox) and update_fields and not _POLICY_CHOICE_FIELDS & set(update_fields):
@@ -225,8 +236,6 @@ _POLICY_CHOICE_FIELDS = {"business_hours_policy", "business_hours_policy_id", "t
 
 
 def _connect_invalidation() -> None:
-    from hours.models import DateException, WeeklyWindow
-
     for model in (BusinessHoursPolicy, WeeklyWindow, DateException, Team, Inbox):
         uid = f"availability-cache-{model._meta.label_lower}"
         post_save.connect(_invalidate_on_commit, sender=model, dispatch_uid=uid + "-save")
@@ -239,7 +248,7 @@ _connect_invalidation()
 def inbox_availability(*, inbox: Inbox, now: datetime | None = None) -> Availability:
     now = now or timezone.now()
 
-    def compute():
+    def compute() -> tuple[_Hours, int | None]:
         return _hours_state(policy_for_inbox(inbox), now), inbox.team_id
 
     entry = _cached(("inbox", inbox.pk), now, compute)
@@ -249,7 +258,7 @@ def inbox_availability(*, inbox: Inbox, now: datetime | None = None) -> Availabi
 def conversation_availability(*, conversation: Conversation, now: datetime | None = None) -> Availability:
     now = now or timezone.now()
 
-    def compute():
+    def compute() -> tuple[_Hours, int | None]:
         presence_team_id = conversation.team_id or conversation.inbox.team_id
         return _hours_state(policy_for_conversation(conversation), now), presence_team_id
 
@@ -263,7 +272,9 @@ def team_availability(*, team: Team, now: datetime | None = None) -> Availabilit
     return _with_presence(entry.hours, team=team)
 
 
-def team_availability_list(*, teams=None, now: datetime | None = None) -> list[tuple[Team, Availability]]:
+def team_availability_list(
+    *, teams: QuerySet[Team] | None = None, now: datetime | None = None
+) -> list[tuple[Team, Availability]]:
     """Every team (or the given queryset) with its availability, in a fixed number of queries."""
     now = now or timezone.now()
     policies = BusinessHoursPolicy.objects.prefetch_related(*PREFETCH)
@@ -275,8 +286,8 @@ def team_availability_list(*, teams=None, now: datetime | None = None) -> list[t
             distinct=True,
         )
     )
-    fallback = None
-    out = []
+    fallback: list[BusinessHoursPolicy | None] | None = None
+    out: list[tuple[Team, Availability]] = []
     for team in qs.order_by("name"):
         policy = team.business_hours_policy
         if policy is None:
@@ -289,7 +300,18 @@ def team_availability_list(*, teams=None, now: datetime | None = None) -> list[t
 
 # --- Human wording of "when we are back" ---------------------------------------------------------
 
-_WORDS = {
+
+class _Wording(TypedDict):
+    days: tuple[str, ...]
+    months: tuple[str, ...]
+    today: str
+    tomorrow: str
+    weekday: str
+    date: str
+    unknown: str
+
+
+_WORDS: dict[str, _Wording] = {
     "en": {
         "days": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
         "months": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -322,7 +344,7 @@ _WORDS = {
 LANGUAGES = tuple(_WORDS)
 
 
-def language_code(language: str | None, *, supported=LANGUAGES) -> str | None:
+def language_code(language: str | None, *, supported: Collection[str] = LANGUAGES) -> str | None:
     """``de-DE`` → ``de`` when only ``de`` is supported; None when nothing fits."""
     if not language:
         return None
@@ -354,26 +376,6 @@ def format_next_open(
     if days < 7:
         return words["weekday"].format(day=words["days"][when.weekday()], t=t)
     return words["date"].format(d=when.day, month=words["months"][when.month - 1], t=t)
-
-
-def availability_payload(
-    availability: Availability, *, time_zone: str | None = None, language: str | None = None, now=None
-) -> dict:
-    """The JSON shape of an availability for the API and the pages."""
-    return {
-        "state": availability.state,
-        "is_open": availability.is_open,
-        "reason": availability.reason,
-        "next_open": availability.next_open.isoformat() if availability.next_open else None,
-        "next_open_text": (
-            format_next_open(availability=availability, time_zone=time_zone, language=language, now=now)
-            if availability.state == "closed"
-            else None
-        ),
-        "next_close": availability.next_close.isoformat() if availability.next_close else None,
-        "time_zone": availability.time_zone,
-        "policy_id": availability.policy_id,
-    }
 
 
 def business_seconds(*, policy: BusinessHoursPolicy | None, start: datetime, end: datetime) -> int:

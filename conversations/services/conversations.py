@@ -6,9 +6,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from conversations import payloads
 from conversations.models import Conversation, Inbox
 from conversations.services.events import event_emit
-from conversations.services.messages import conversation_summary
 from customers.models import Customer
 
 
@@ -40,6 +40,6 @@ def conversation_reopen(*, conversation: Conversation) -> Conversation:
         conv.resolved_at = None
         conv.save(update_fields=["status", "resolved_at", "updated_at"])
         event_emit(
-            type="conversation.reopened", conversation=conv, payload={"conversation": conversation_summary(conv)}
+            type=payloads.CONVERSATION_REOPENED, conversation=conv, payload=payloads.conversation_reopened_event(conv)
         )
     return conv

@@ -1,8 +1,10 @@
 """The agents' event log: a gapless, commit-ordered sequence of what changed, for live updates and catch-up."""
 
 import threading
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -25,7 +27,8 @@ def _take_event_seqs(count: int = 1) -> int:
             EventCounter.objects.get_or_create(pk=1, defaults={"value": 0})
             cursor.execute(sql, [count])
             row = cursor.fetchone()
-    return row[0]
+    seq: int = row[0]
+    return seq
 
 
 def _next_event_seq() -> int:
@@ -36,7 +39,7 @@ _held = threading.local()
 
 
 @contextmanager
-def events_at_end():
+def events_at_end() -> Iterator[None]:
     """Log the events emitted inside the block when it ends, taking the counter once for all of them.
 
     For a write path that emits an event early (a new conversation, then its first message): without it,
@@ -46,7 +49,8 @@ def events_at_end():
     if getattr(_held, "events", None) is not None:
         yield  # nested: the outer block logs them
         return
-    _held.events = pending = []
+    pending: list[Event] = []
+    _held.events = pending
     try:
         yield
     finally:
@@ -63,7 +67,7 @@ def events_at_end():
 def event_emit(
     *,
     type: str,
-    payload: dict,
+    payload: Mapping[str, Any],
     conversation: Conversation | None = None,
     agent_id: int | None = None,
     team_id: int | None = None,

@@ -1,17 +1,19 @@
 """Writing to the message log: gapless per-conversation seqs, idempotent resends, broadcast on commit."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from conversations import realtime
+from conversations import payloads, realtime
 from conversations.models import Conversation, Inbox, Message
 from conversations.services.events import event_emit
 from conversations.services.outbox import DELIVER, outbox_add
 from customers.models import ChannelKind, Customer
 from helpdesk.errors import ApplicationError
+from helpdesk.models import Agent
 
 # Channels whose messages leave through a connector (the worker); web chat's leave through the socket.
 CONNECTOR_CHANNELS = frozenset({ChannelKind.WHATSAPP, ChannelKind.MESSENGER, ChannelKind.APPLE, ChannelKind.API})
@@ -43,35 +45,18 @@ def _clean_client_id(client_id: str | None) -> str | None:
 
 
 def conversation_create(
-    *, inbox: Inbox, customer: Customer, context: dict | None = None, subject: str = ""
+    *, inbox: Inbox, customer: Customer, context: dict[str, Any] | None = None, subject: str = ""
 ) -> Conversation:
     with transaction.atomic():
         conversation = Conversation.objects.create(
             inbox=inbox, customer=customer, team_id=inbox.team_id, context=context or {}, subject=subject
         )
         event_emit(
-            type="conversation.created",
+            type=payloads.CONVERSATION_CREATED,
             conversation=conversation,
-            payload={"conversation": conversation_summary(conversation)},
+            payload=payloads.conversation_created_event(conversation),
         )
     return conversation
-
-
-def conversation_summary(conversation: Conversation) -> dict:
-    """The small shape of a conversation that rides along with events."""
-    return {
-        "id": conversation.id,
-        "status": conversation.status,
-        "priority": conversation.priority,
-        "inbox_id": conversation.inbox_id,
-        "team_id": conversation.team_id,
-        "assignee_id": conversation.assignee_id,
-        "customer_id": conversation.customer_id,
-        "last_seq": conversation.last_seq,
-        "agent_read_seq": conversation.agent_read_seq,
-        "waiting_since": conversation.waiting_since.isoformat() if conversation.waiting_since else None,
-        "last_message_at": conversation.last_message_at.isoformat() if conversation.last_message_at else None,
-    }
 
 
 def message_create(
@@ -79,12 +64,12 @@ def message_create(
     conversation: Conversation,
     sender: str,
     body: str,
-    author=None,
+    author: Agent | None = None,
     is_private: bool = False,
     client_id: str | None = None,
     external_id: str | None = None,
     event: str = "",
-    meta: dict | None = None,
+    meta: dict[str, Any] | None = None,
     delivery_status: str = Message.Delivery.SENT,
     after: Callable[[Conversation, Message], None] | None = None,
 ) -> tuple[Message, bool]:
@@ -170,15 +155,10 @@ def message_create(
             _delivery_queue(conversation=conv, message=message)
 
         event_emit(
-            type="message.created",
-            conversation=conv,
-            payload={
-                "message": realtime.message_payload(message, for_customer=False),
-                "conversation": conversation_summary(conv),
-            },
+            type=payloads.MESSAGE_CREATED, conversation=conv, payload=payloads.message_created_event(message, conv)
         )
         if not is_private:
-            frame = {"type": "message", "message": realtime.message_payload(message, for_customer=True)}
+            frame = payloads.message_frame(message)
             transaction.on_commit(lambda: realtime.broadcast_to_customer(conv.id, frame))
     return message, True
 
@@ -190,7 +170,7 @@ def _delivery_queue(*, conversation: Conversation, message: Message) -> None:
 
 
 def system_message_create(
-    *, conversation: Conversation, body: str, event: str, meta: dict | None = None, is_private: bool = False
+    *, conversation: Conversation, body: str, event: str, meta: dict[str, Any] | None = None, is_private: bool = False
 ) -> Message:
     """A timeline entry or automatic reply written by the system ("Ana assigned this to Ben")."""
     message, _ = message_create(
@@ -219,15 +199,11 @@ def conversation_mark_read(*, conversation: Conversation, seq: int, by_customer:
                 conversation=conv, seq__lte=seq, sender__in=[Message.Sender.AGENT, Message.Sender.SYSTEM]
             ).exclude(delivery_status=Message.Delivery.READ).update(delivery_status=Message.Delivery.READ)
         event_emit(
-            type="conversation.read",
+            type=payloads.CONVERSATION_READ,
             conversation=conv,
-            payload={
-                "by": "customer" if by_customer else "agent",
-                "seq": seq,
-                "conversation": conversation_summary(conv),
-            },
+            payload=payloads.conversation_read_event(conv, seq=seq, by_customer=by_customer),
         )
         if not by_customer:
-            frame = {"type": "read", "by": "agent", "seq": seq}
+            frame = payloads.agent_read_frame(seq=seq)
             transaction.on_commit(lambda: realtime.broadcast_to_customer(conv.id, frame))
     return conv

@@ -5,17 +5,17 @@ Every change an agent or the system makes to a conversation leaves a private sys
 away from some agents, they get the event too, so it leaves their lists live.
 """
 
+from typing import Any
+
+from conversations import payloads
 from conversations.models import Conversation, Message
 from conversations.services.events import event_emit
-from conversations.services.messages import conversation_summary, system_message_create
-
-
-def actor_payload(actor) -> dict | None:
-    return {"id": actor.id, "name": actor.name} if actor is not None else None
+from conversations.services.messages import system_message_create
+from helpdesk.models import Agent
 
 
 def timeline_entry_create(
-    *, conversation: Conversation, actor, body: str, event: str, meta: dict | None = None
+    *, conversation: Conversation, actor: Agent | None, body: str, event: str, meta: dict[str, Any] | None = None
 ) -> Message:
     """Write a private system message; call inside the transaction that holds the conversation's row lock."""
     caught_up = conversation.agent_read_seq >= conversation.last_seq
@@ -23,7 +23,7 @@ def timeline_entry_create(
         conversation=conversation,
         body=body,
         event=event,
-        meta={**(meta or {}), "actor": actor_payload(actor)},
+        meta={**(meta or {}), "actor": payloads.person_payload(actor)},
         is_private=True,
     )
     # An agent's own action is not news to the team: it should not light an unread badge on its own.
@@ -34,11 +34,16 @@ def timeline_entry_create(
 
 
 def conversation_change_emit(
-    *, conversation: Conversation, change: str, actor, old_team_id: int | None, old_assignee_id: int | None
+    *,
+    conversation: Conversation,
+    change: str,
+    actor: Agent | None,
+    old_team_id: int | None,
+    old_assignee_id: int | None,
 ) -> None:
     """Tell the conversation's audience what changed, and the audience it had before if that was different."""
-    payload = {"conversation": conversation_summary(conversation), "change": change, "actor": actor_payload(actor)}
-    event_emit(type="conversation.updated", conversation=conversation, payload=payload)
+    payload = payloads.conversation_updated_event(conversation, change=change, actor=actor)
+    event_emit(type=payloads.CONVERSATION_UPDATED, conversation=conversation, payload=payload)
     lost_team = old_team_id != conversation.team_id
     lost_assignee = old_assignee_id is not None and old_assignee_id != conversation.assignee_id
     if not (lost_team or lost_assignee):
@@ -46,14 +51,14 @@ def conversation_change_emit(
     if old_team_id is None and lost_team:
         # Team-less conversations were everyone's: the event without a team reaches every agent.
         event_emit(
-            type="conversation.updated",
+            type=payloads.CONVERSATION_UPDATED,
             conversation=None,
-            payload={**payload, "conversation_id": conversation.id},
+            payload=payloads.conversation_updated_event(conversation, change=change, actor=actor, announce_id=True),
             assignee_id=old_assignee_id,
         )
     else:
         event_emit(
-            type="conversation.updated",
+            type=payloads.CONVERSATION_UPDATED,
             conversation=conversation,
             payload=payload,
             team_id=old_team_id,

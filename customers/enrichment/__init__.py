@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from helpdesk import http
+
 # The profile fields a provider may fill; agent-entered values are never overwritten.
 PROFILE_FIELDS = ("name", "company", "location", "avatar_url", "time_zone")
 
@@ -58,6 +60,20 @@ class Provider:
 
     def lookup(self, email: str) -> Found:
         raise NotImplementedError
+
+    def get(self, path: str, *, params: dict | None = None, headers: dict | None = None) -> http.Response:
+        """GET from the provider. Every HTTP status is the provider's to read; no answer is a TemporaryFailure."""
+        client = http.Client(self.base_url, timeout=self.timeout)
+        try:
+            return client.get(path, params=params, headers=headers)
+        except http.Timeout as exc:
+            raise TemporaryFailure(f"The enrichment service did not answer within {self.timeout:g} s.") from exc
+        except http.Unreachable as exc:
+            raise TemporaryFailure(f"Could not reach the enrichment service: {exc.reason}.") from exc
+        except http.InvalidURL as exc:
+            raise TemporaryFailure(
+                f"The enrichment URL must start with http:// or https:// (got {self.base_url[:40]!r})."
+            ) from exc
 
 
 PROVIDERS = {"clearbit": "customers.enrichment.clearbit.ClearbitProvider"}

@@ -5,35 +5,21 @@ lookup is queued on their side, 404 that nobody is known by the address, 429 tha
 (with Retry-After); errors carry ``{"error": {"type", "message"}}``.
 """
 
-import json
-from urllib.parse import urlencode
-
 from customers.enrichment import Found, NotFound, PermanentFailure, Provider, RetryAfter, TemporaryFailure
-from customers.enrichment.transport import http_get
+from helpdesk import http
 
 DEFAULT_RETRY_SECONDS = 60.0
 
 
-def _retry_after(headers: dict, default: float = DEFAULT_RETRY_SECONDS) -> float:
-    """Retry-After in seconds; HTTP also allows a date there, which we treat as the default wait."""
-    value = (headers.get("retry-after") or "").strip()
+def _retry_after(response: http.Response) -> float:
+    """Retry-After (seconds or an HTTP date), at least a second; our default when it says nothing we can read."""
+    seconds = response.retry_after
+    return DEFAULT_RETRY_SECONDS if seconds is None else max(seconds, 1.0)
+
+
+def _error_message(response: http.Response) -> str:
     try:
-        return max(float(value), 1.0)
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            from django.utils import timezone
-
-            when = parsedate_to_datetime(value)
-            return max((when - timezone.now()).total_seconds(), 1.0)
-        except (TypeError, ValueError):
-            return default
-
-
-def _error_message(body: bytes) -> str:
-    try:
-        error = json.loads(body).get("error") or {}
+        error = response.json().get("error") or {}
         return str(error.get("message") or error.get("type") or "")[:300]
     except (ValueError, AttributeError):
         return ""
@@ -47,27 +33,26 @@ class ClearbitProvider(Provider):
     name = "clearbit"
 
     def lookup(self, email: str) -> Found:
-        url = f"{self.base_url}/v2/combined/find?{urlencode({'email': email})}"
-        response = http_get(url, headers={"Authorization": f"Bearer {self.api_key}"}, timeout=self.timeout)
+        response = self.get(
+            "/v2/combined/find", params={"email": email}, headers={"Authorization": f"Bearer {self.api_key}"}
+        )
         status = response.status
         if status == 404:
-            raise NotFound(_error_message(response.body) or "Nobody is known by this e-mail.")
+            raise NotFound(_error_message(response) or "Nobody is known by this e-mail.")
         if status == 429:
-            raise RetryAfter("Rate limited by the enrichment service.", seconds=_retry_after(response.headers))
+            raise RetryAfter("Rate limited by the enrichment service.", seconds=_retry_after(response))
         if status == 202:
-            raise RetryAfter(
-                "The enrichment service is still looking this person up.", seconds=_retry_after(response.headers)
-            )
+            raise RetryAfter("The enrichment service is still looking this person up.", seconds=_retry_after(response))
         if status in (401, 402, 403, 422):
-            detail = _error_message(response.body)
+            detail = _error_message(response)
             raise PermanentFailure(
                 f"The enrichment service refused the lookup (HTTP {status}){': ' + detail if detail else ''}."
             )
         if status != 200:
             raise TemporaryFailure(f"The enrichment service answered HTTP {status}.")
         try:
-            payload = json.loads(response.body)
-        except ValueError as exc:
+            payload = response.json()
+        except http.InvalidJSON as exc:
             raise TemporaryFailure("The enrichment service answered with something that is not JSON.") from exc
         if not isinstance(payload, dict) or not ({"person", "company"} & payload.keys()):
             raise TemporaryFailure("The enrichment service answered JSON without a person or company.")

@@ -5,6 +5,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from conversations import payloads
+from conversations.serializers import ConversationOut
 from customers.api import CustomerDetailSerializer, customer_or_404
 from customers.profiles import selectors
 from customers.profiles.services.merge import customer_merge
@@ -12,26 +14,19 @@ from customers.selectors import customer_get
 from helpdesk.errors import ApplicationError
 
 
-class HistoryConversationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    inbox = serializers.CharField(source="inbox.name")
-    channel = serializers.CharField(source="inbox.kind")
-    status = serializers.CharField()
-    subject = serializers.CharField()
-    assignee = serializers.SerializerMethodField()
-    team = serializers.SerializerMethodField()
+class HistoryConversationOut(ConversationOut):
+    """The agents' view of a conversation, with how many public messages it holds."""
+
     message_count = serializers.IntegerField()
-    first_response_seconds = serializers.IntegerField(allow_null=True)
-    first_response_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    last_message_at = serializers.DateTimeField(allow_null=True)
-    resolved_at = serializers.DateTimeField(allow_null=True)
 
-    def get_assignee(self, conv) -> dict | None:
-        return {"id": conv.assignee_id, "name": conv.assignee.name} if conv.assignee else None
 
-    def get_team(self, conv) -> dict | None:
-        return {"id": conv.team_id, "name": conv.team.name} if conv.team else None
+class ChannelUsedOut(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
+
+
+def history_conversation_payload(conversation) -> dict:
+    return {**payloads.conversation_payload(conversation), "message_count": conversation.message_count}
 
 
 class TimelineEntrySerializer(serializers.Serializer):
@@ -49,8 +44,8 @@ class CustomerHistoryApi(APIView):
             "CustomerHistory",
             {
                 "customer_id": serializers.IntegerField(),
-                "channels": serializers.ListField(child=serializers.DictField()),
-                "conversations": HistoryConversationSerializer(many=True),
+                "channels": ChannelUsedOut(many=True),
+                "conversations": HistoryConversationOut(many=True),
                 "hidden_conversations": serializers.IntegerField(),
                 "timeline": TimelineEntrySerializer(many=True),
             },
@@ -64,7 +59,7 @@ class CustomerHistoryApi(APIView):
             {
                 "customer_id": customer.id,
                 "channels": selectors.customer_channels_used(customer=customer),
-                "conversations": HistoryConversationSerializer(history, many=True).data,
+                "conversations": [history_conversation_payload(c) for c in history],
                 "hidden_conversations": total - len(history),
                 "timeline": TimelineEntrySerializer(
                     selectors.customer_timeline(agent=request.user, customer=customer), many=True

@@ -1,11 +1,14 @@
 """Reads about one customer across conversations: history, activity timeline, channels used, look-alike
 profiles, and the full export of everything held on them. Scoped to the agent who asks where it matters."""
 
-from django.db.models import Count, Exists, OuterRef, Q, Value
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Exists, Func, OuterRef, Q, Value
 from django.db.models.functions import Lower, Replace
 
 from conversations.models import Conversation, Event, Message
-from conversations.selectors.core import conversation_visible_list
+from conversations.selectors.core import conversation_visible_list, conversation_with_view_data
 from customers.models import (
     ChannelIdentity,
     ChannelKind,
@@ -14,24 +17,23 @@ from customers.models import (
     CustomerActivity,
     CustomerMerge,
 )
+from helpdesk.models import Agent
 
 # System-message events that change a conversation's status (written by the inbox actions).
 STATUS_EVENTS = ("resolved", "reopened", "snoozed", "unsnoozed", "pending", "status")
 TIMELINE_LIMIT = 100
 
 
-def safe_url(value) -> str:
+def safe_url(value: object) -> str:
     """Only http(s) URLs become links; anything else a page reported is shown as nothing."""
     value = str(value or "").strip()
     return value[:2000] if value.lower().startswith(("http://", "https://")) else ""
 
 
-def customer_history_list(*, agent, customer: Customer) -> list[Conversation]:
+def customer_history_list(*, agent: Agent, customer: Customer) -> list[Conversation]:
     """Every conversation of the customer the agent may see, newest first, with what the list shows."""
     return list(
-        conversation_visible_list(agent=agent)
-        .filter(customer=customer)
-        .select_related("inbox", "assignee", "team")
+        conversation_with_view_data(conversation_visible_list(agent=agent).filter(customer=customer))
         .annotate(message_count=Count("messages", filter=Q(messages__is_private=False)))
         .order_by("-created_at", "-id")
     )
@@ -42,18 +44,18 @@ def customer_conversation_count(*, customer: Customer) -> int:
     return Conversation.objects.filter(customer=customer).count()
 
 
-def customer_channels_used(*, customer: Customer) -> list[dict]:
+def customer_channels_used(*, customer: Customer) -> list[dict[str, str]]:
     kinds = set(Conversation.objects.filter(customer=customer).values_list("inbox__kind", flat=True))
     kinds |= {identity.kind for identity in customer.identities.all()}
     labels = dict(ChannelKind.choices)
     return [{"kind": kind, "label": labels.get(kind, kind)} for kind in sorted(kinds)]
 
 
-def customer_timeline(*, agent, customer: Customer, limit: int = TIMELINE_LIMIT) -> list[dict]:
+def customer_timeline(*, agent: Agent, customer: Customer, limit: int = TIMELINE_LIMIT) -> list[dict[str, Any]]:
     """Newest first: conversations started, their status changes, the pages the customer wrote from, and
     profile changes (status, merges, enrichment). Bounded queries whatever the history's length."""
     visible = conversation_visible_list(agent=agent).filter(customer=customer)
-    entries: list[dict] = []
+    entries: list[dict[str, Any]] = []
     for conv in visible.select_related("inbox").order_by("-created_at")[:limit]:
         entries.append(
             {
@@ -195,6 +197,7 @@ def verified_duplicate_groups(*, limit: int = 100) -> list[tuple[str, list[int]]
     candidates |= {(row["kind"], _bare(row["kind"], row["value"])) for row in shared}
     # A verified contact whose address is also another profile's verified channel identity.
     for identity_kind, kind in IDENTITY_CONTACT_KINDS.items():
+        bare_value: Func
         if kind == "phone":
             bare_value = Replace(OuterRef("value"), Value("+"), Value(""))
         else:
@@ -208,7 +211,7 @@ def verified_duplicate_groups(*, limit: int = 100) -> list[tuple[str, list[int]]
             .values_list("value", flat=True)[:limit]
         )
         candidates |= {(kind, _bare(kind, value)) for value in rows}
-    groups = []
+    groups: list[tuple[str, list[int]]] = []
     for kind, bare in sorted(candidates)[:limit]:
         ids = sorted(_verified_holders(kind, bare))
         if len(ids) > 1:
@@ -217,11 +220,11 @@ def verified_duplicate_groups(*, limit: int = 100) -> list[tuple[str, list[int]]
     return groups
 
 
-def _iso(value):
+def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def customer_data_export(*, customer: Customer) -> dict:
+def customer_data_export(*, customer: Customer) -> dict[str, Any]:
     """Everything held on one customer, for a data-protection access request. Not scoped: operators only."""
     customer = Customer.objects.prefetch_related("contacts", "identities", "notes__author", "enrichments").get(
         pk=customer.pk
@@ -232,7 +235,7 @@ def customer_data_export(*, customer: Customer) -> dict:
         .prefetch_related("labels")
         .order_by("created_at", "id")
     )
-    messages_by_conv: dict[int, list[dict]] = {}
+    messages_by_conv: dict[int, list[dict[str, Any]]] = {}
     for m in (
         Message.objects.filter(conversation__customer=customer)
         .select_related("author")

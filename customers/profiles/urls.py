@@ -10,7 +10,6 @@ app_name = "customers"
 
 urlpatterns = [
     path("customers/<int:customer_id>/", customer_views.customer_profile, name="profile"),
-    path("customers/<int:customer_id>/panel/", customer_views.customer_panel, name="panel"),
     path("customers/<int:customer_id>/edit/", customer_views.customer_edit, name="edit"),
     path("customers/<int:customer_id>/notes/", customer_views.customer_note_create, name="note-create"),
     path("customers/<int:customer_id>/merge/", customer_views.customer_merge_create, name="merge"),

@@ -1,4 +1,4 @@
-"""The customer profile page, the panel fragment the inbox embeds, and the forms on them (notes, merge)."""
+"""The customer profile page and the forms on it (edit, notes, merge)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -37,7 +37,8 @@ def duration_text(seconds: int | None) -> str:
 def _context(request, customer: Customer) -> dict:
     history = selectors.customer_history_list(agent=request.user, customer=customer)
     for conv in history:
-        conv.first_response_display = duration_text(conv.first_response_seconds)
+        # Read by the template only; not a model field.
+        conv.first_response_display = duration_text(conv.first_response_seconds)  # type: ignore[attr-defined]
     definitions = custom_attribute_definitions()
     labels = {d.key: d.label for d in definitions}
     attributes = [
@@ -62,13 +63,6 @@ def customer_profile(request, customer_id: int):
     context["timeline"] = selectors.customer_timeline(agent=request.user, customer=customer)
     context["duplicates"] = selectors.customer_duplicate_list(customer=customer)
     return render(request, "customers/profile.html", context)
-
-
-@login_required
-@require_GET
-def customer_panel(request, customer_id: int):
-    customer = _customer_or_404(customer_id)
-    return render(request, "customers/_panel.html", _context(request, customer))
 
 
 def _lines(value: str) -> list[str]:

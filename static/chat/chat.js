@@ -1,7 +1,7 @@
 // The hosted chat page. The server's log is the truth: messages carry a per-conversation seq, the page
 // fetches whatever it missed (after_seq) on every (re)connect and on any gap, and unacknowledged messages
 // are resent with the same client_id until the server has them, so nothing is lost or doubled.
-import { ChatSocket } from "./connection.js";
+import { ReconnectingSocket } from "../shared/socket.js";
 import { renderBody } from "./linkify.js";
 
 const boot = JSON.parse(document.getElementById("chat-boot").textContent);
@@ -272,6 +272,10 @@ function onFrame(frame) {
     case "ack":
       acknowledged(frame);
       break;
+    case "read.ack":
+    case "read.ok": // the name before read.ack
+      readSent = Math.max(readSent, Number(frame.seq) || 0);
+      break;
     case "read":
       if (frame.by === "agent") {
         agentReadSeq = Math.max(agentReadSeq, frame.seq);
@@ -314,22 +318,26 @@ function refuse(message) {
   $("chat-send").disabled = true;
 }
 
-const socket = new ChatSocket(boot.urls.socket, {
-  onOpen(hello) {
+const socket = new ReconnectingSocket(boot.urls.socket, {
+  // The server's log is the truth: on every (re)connect fetch what was missed, then resend what is pending.
+  async resume(hello) {
     setConnection("");
     const newest = hello.conversations[0];
     if (newest && (!active || newest.id > active.id)) switchTo(newest);
-    catchUp().then(() => {
-      inflight.clear();
-      flush();
-      markRead();
-    });
+    await catchUp();
+    inflight.clear();
+    flush();
+    markRead();
   },
   onFrame,
-  onDown() {
-    setConnection("Reconnecting… your messages are kept and will be sent.");
+  onStatus(status) {
+    if (status === "live") document.body.dataset.live = "true";
+    else delete document.body.dataset.live;
+    if (status === "reconnecting") setConnection("Reconnecting… your messages are kept and will be sent.");
   },
-  onRefused: refuse,
+  onStopped(reason) {
+    refuse(reason.message || "Your chat session has ended. Reload the page to continue.");
+  },
 });
 
 function sendTyping(activeNow) {

@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conversations.payloads import availability_payload
 from conversations.selectors.availability import (
     Availability,
-    availability_payload,
     conversation_availability,
     format_next_open,
     inbox_availability,

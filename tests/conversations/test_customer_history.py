@@ -1,4 +1,4 @@
-"""History and activity timeline across channels, scoped to the agent; the profile page and inbox panel."""
+"""History and activity timeline across channels, scoped to the agent, and the profile page."""
 
 import pytest
 from django.test import Client
@@ -44,7 +44,7 @@ def test_the_history_lists_only_conversations_the_agent_may_see(
 ):
     customer, mine, other = customer_history
     api_client.force_authenticate(agent)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):  # one more: the labels every conversation view carries
         data = api_client.get(f"/api/v1/customers/{customer.id}/history/").json()
     assert [c["id"] for c in data["conversations"]] == [mine.id]
     assert data["hidden_conversations"] == 1
@@ -54,7 +54,7 @@ def test_the_history_lists_only_conversations_the_agent_may_see(
     assert row["assignee"] == expected
     assert row["status"] == mine.status
     assert row["first_response_seconds"] is not None
-    assert row["channel"] == "webchat"
+    assert row["inbox"]["kind"] == "webchat"
     assert {c["kind"] for c in data["channels"]} == {"webchat", "whatsapp"}
 
 
@@ -99,19 +99,6 @@ def test_the_profile_page_needs_a_login_and_escapes_what_customers_wrote(agent, 
     assert "1 more in teams you are not part of" in page
     assert "csrfmiddlewaretoken" in page
     assert "Messenger" in page
-
-
-def test_the_panel_fragment_is_embeddable_html_without_the_page_around_it(agent, customer_history):
-    customer, mine, _ = customer_history
-    client = Client()
-    client.force_login(agent)
-    response = client.get(f"/customers/{customer.id}/panel/")
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert html.lstrip().startswith(("{#", "<section"))
-    assert "<html" not in html
-    assert f"#{mine.id}" in html
-    assert client.get("/customers/999999/panel/").status_code == 404
 
 
 def test_notes_and_merges_from_the_page_need_csrf_and_report_problems(agent):

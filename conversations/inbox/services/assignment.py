@@ -8,24 +8,36 @@ twice nor push an agent past capacity.
 """
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from conversations import payloads
 from conversations.models import Conversation, Event, Message
 from conversations.services.events import event_emit
-from conversations.services.messages import conversation_summary
 from conversations.services.timeline import conversation_change_emit, timeline_entry_create
 from helpdesk.models import Agent, Team
 
 # Conversations that count against an agent's capacity.
 ACTIVE_STATUSES = (Conversation.Status.OPEN, Conversation.Status.PENDING)
-UNASSIGNED_ALERT = "conversation.unassigned_alert"
+UNASSIGNED_ALERT = payloads.UNASSIGNED_ALERT
 BACKLOG_BATCH = 200
 
 
-def agent_load_list(*, team: Team) -> list[Agent]:
+class _Load(TypedDict):
+    load: int
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # Only a type: WithAnnotations cannot be subscripted with two arguments at runtime.
+    AgentWithLoad = WithAnnotations[Agent, _Load]
+
+
+def agent_load_list(*, team: Team) -> "list[AgentWithLoad]":
     """Online, active members of the team, each annotated with ``load`` (open conversations they carry)."""
     return list(
         team.members.filter(is_active=True, availability=Agent.Availability.ONLINE)
@@ -63,7 +75,9 @@ def _lock(conversation_id: int) -> Conversation | None:
     return Conversation.objects.select_for_update(skip_locked=True).filter(pk=conversation_id).first()
 
 
-def conversation_assignee_set(*, conversation: Conversation, assignee: Agent | None, actor, body: str | None) -> None:
+def conversation_assignee_set(
+    *, conversation: Conversation, assignee: Agent | None, actor: Agent | None, body: str | None
+) -> None:
     """Change the assignee of a locked conversation, with its events and (given a body) a timeline entry."""
     old_team_id, old_assignee_id = conversation.team_id, conversation.assignee_id
     conversation.assignee = assignee
@@ -127,9 +141,10 @@ def team_backlog_assign(*, team: Team, limit: int = BACKLOG_BATCH) -> int:
         return 0
     assigned = 0
     with transaction.atomic():
-        team = Team.objects.select_for_update(no_key=True).filter(pk=team.pk).first()
-        if team is None:
+        locked = Team.objects.select_for_update(no_key=True).filter(pk=team.pk).first()
+        if locked is None:
             return 0
+        team = locked
         waiting = list(
             Conversation.objects.select_for_update(skip_locked=True)
             .filter(team=team, assignee__isnull=True, status=Conversation.Status.OPEN)
@@ -186,17 +201,15 @@ def unassigned_alert_sweep(*, now: datetime | None = None) -> int:
             .order_by("waiting_since")
         )
         for conversation in overdue:
+            assert conversation.waiting_since is not None  # the filter above
             with transaction.atomic():
                 minutes = int((now - conversation.waiting_since).total_seconds() // 60)
                 event_emit(
                     type=UNASSIGNED_ALERT,
                     conversation=conversation,
-                    payload={
-                        "conversation": conversation_summary(conversation),
-                        "customer_name": conversation.customer.display_name,
-                        "waiting_minutes": minutes,
-                        "threshold_minutes": team.unassigned_alert_minutes,
-                    },
+                    payload=payloads.unassigned_alert_event(
+                        conversation, waiting_minutes=minutes, threshold_minutes=team.unassigned_alert_minutes
+                    ),
                 )
             alerted += 1
     return alerted

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from conversations.inbox.services.assignment import team_backlog_assign
 from conversations.selectors.availability import default_policy, snapshot_for
 from helpdesk.models import Team
 from hours import engine
@@ -30,24 +31,20 @@ def policy_opened_between(*, snapshot: engine.Policy, since: datetime, now: date
         return None
     start = since
     if engine.is_open(snapshot, start):
-        start = engine.next_close(snapshot, start)
-        if start is None or start > now:
+        closes = engine.next_close(snapshot, start)
+        if closes is None or closes > now:
             return None
+        start = closes
     opened = None
     while True:
         candidate = engine.next_open(snapshot, start)
         if candidate is None or candidate > now:
             return opened
         opened = candidate
-        start = engine.next_close(snapshot, candidate)
-        if start is None or start > now:
+        closes = engine.next_close(snapshot, candidate)
+        if closes is None or closes > now:
             return opened
-
-
-def _assign(team: Team) -> int:
-    from conversations.inbox.services.assignment import team_backlog_assign
-
-    return team_backlog_assign(team=team)
+        start = closes
 
 
 def backlog_sweep(*, now: datetime | None = None, since: datetime | None = None) -> dict[int, int]:
@@ -70,5 +67,5 @@ def backlog_sweep(*, now: datetime | None = None, since: datetime | None = None)
             policy = fallback[0]
         if policy_opened_between(snapshot=snapshot_for(policy), since=since, now=now) is None:
             continue
-        handed_out[team.pk] = _assign(team)
+        handed_out[team.pk] = team_backlog_assign(team=team)
     return handed_out

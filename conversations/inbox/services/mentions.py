@@ -4,10 +4,9 @@ import re
 
 from django.db.models import Q
 
-from conversations import realtime
+from conversations import payloads
 from conversations.models import Conversation, Message
 from conversations.services.events import event_emit
-from conversations.services.messages import conversation_summary
 from helpdesk.models import Agent
 
 MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_.+-]{1,150})")
@@ -24,7 +23,9 @@ def mention_recipients(*, conversation: Conversation, usernames: set[str], exclu
     query = Q()
     for name in usernames:
         query |= Q(username__iexact=name)
-    agents = Agent.objects.filter(query, is_active=True).exclude(pk=exclude_id)
+    agents = Agent.objects.filter(query, is_active=True)
+    if exclude_id is not None:
+        agents = agents.exclude(pk=exclude_id)
     if conversation.team_id:
         agents = agents.filter(
             Q(is_staff=True) | Q(is_superuser=True) | Q(teams=conversation.team_id) | Q(pk=conversation.assignee_id)
@@ -45,12 +46,8 @@ def mentions_notify(*, conversation: Conversation, message: Message) -> None:
     message.meta = {**message.meta, "mentions": [a.id for a in recipients]}
     for agent in recipients:
         event_emit(
-            type="mention",
+            type=payloads.MENTION,
             conversation=conversation,
             agent_id=agent.id,
-            payload={
-                "conversation": conversation_summary(conversation),
-                "message": realtime.message_payload(message, for_customer=False),
-                "by": {"id": message.author_id, "name": message.author.name if message.author else ""},
-            },
+            payload=payloads.mention_event(message, conversation),
         )

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from conversations import realtime
+from conversations import payloads, realtime
 from conversations.inbox.services.assignment import agent_offline_redistribute, team_backlog_assign
 from helpdesk.errors import ApplicationError
 from helpdesk.models import Agent
@@ -53,7 +53,7 @@ def agent_presence_set(*, agent: Agent, availability: str, by_agent: bool = True
         if previous == availability:
             return agent
         Agent.objects.filter(pk=agent.pk).update(availability=availability)
-        frame = {"type": "presence", "agent": {"id": agent.id, "name": agent.name}, "availability": availability}
+        frame = payloads.presence_frame(agent=agent, availability=availability)
         groups = [realtime.SUPERVISORS_GROUP, realtime.agent_group(agent.id)]
         groups += [realtime.team_group(team_id) for team_id in agent.teams.values_list("id", flat=True)]
         transaction.on_commit(lambda: realtime.broadcast_to_agents(groups, frame))

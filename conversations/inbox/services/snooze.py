@@ -7,15 +7,16 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from conversations import payloads
 from conversations.models import Conversation
 from conversations.selectors.availability import policy_for_conversation, snapshot_for
 from conversations.services.events import event_emit
-from conversations.services.messages import conversation_summary
 from conversations.services.timeline import conversation_change_emit, timeline_entry_create
 from helpdesk.errors import ApplicationError
+from helpdesk.models import Agent
 from hours import engine
 
-SNOOZE_ENDED = "conversation.snooze_ended"
+SNOOZE_ENDED = payloads.SNOOZE_ENDED
 
 
 def snooze_wake_time(*, conversation: Conversation, now: datetime) -> datetime | None:
@@ -27,7 +28,7 @@ def snooze_wake_time(*, conversation: Conversation, now: datetime) -> datetime |
     return engine.next_open(snapshot, now)
 
 
-def _when(moment: datetime, actor) -> str:
+def _when(moment: datetime, actor: Agent | None) -> str:
     zone_name = getattr(actor, "time_zone", "") or "UTC"
     zone = ZoneInfo(zone_name if engine.is_time_zone(zone_name) else "UTC")
     return f"{moment.astimezone(zone):%a %d %b %H:%M} ({zone.key})"
@@ -36,7 +37,7 @@ def _when(moment: datetime, actor) -> str:
 def conversation_snooze(
     *,
     conversation: Conversation,
-    actor,
+    actor: Agent,
     until: datetime | None = None,
     until_open: bool = False,
     now: datetime | None = None,
@@ -96,7 +97,9 @@ def conversation_snooze(
     return conv
 
 
-def conversation_unsnooze(*, conversation: Conversation, actor=None, due_by: datetime | None = None) -> Conversation:
+def conversation_unsnooze(
+    *, conversation: Conversation, actor: Agent | None = None, due_by: datetime | None = None
+) -> Conversation:
     """Wake a snoozed conversation. ``actor`` None means the clock did it: the assignee gets a personal
     ``conversation.snooze_ended`` event. Does nothing to a conversation that is no longer snoozed, nor
     (with ``due_by``) to one snoozed again past that time meanwhile."""
@@ -131,10 +134,7 @@ def conversation_unsnooze(*, conversation: Conversation, actor=None, due_by: dat
                 type=SNOOZE_ENDED,
                 conversation=conv,
                 agent_id=conv.assignee_id,
-                payload={
-                    "conversation": conversation_summary(conv),
-                    "snoozed_until": until.isoformat() if until else None,
-                },
+                payload=payloads.snooze_ended_event(conv, snoozed_until=until),
             )
     conversation.__dict__.update(status=conv.status, snoozed_until=None, snooze_until_open=False)
     return conv

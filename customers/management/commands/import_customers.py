@@ -7,6 +7,7 @@ are separated by ``;``. Empty cells leave the stored value alone.
 """
 
 import csv
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("file", help="Path to a UTF-8 CSV file with a header row.")
         parser.add_argument("--dry-run", action="store_true", help="Check every row and report; write nothing.")
 
-    def handle(self, *args, file, dry_run, **options):
+    def handle(self, *args: Any, file: str, dry_run: bool, **options: Any) -> None:
         try:
             with open(file, newline="", encoding="utf-8-sig") as handle:
                 rows = list(csv.DictReader(handle))

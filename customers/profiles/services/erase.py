@@ -1,6 +1,8 @@
 """Erasing a customer's personal data on request: the profile is anonymised, what they wrote is replaced,
 their addresses are removed; counts, timings and statuses stay so reports still add up."""
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,6 +16,7 @@ from customers.models import (
     CustomerNote,
     Enrichment,
 )
+from helpdesk.models import Agent
 
 ERASED_BODY = "[erased]"
 PERSONAL_FIELDS = {
@@ -31,7 +34,7 @@ PERSONAL_FIELDS = {
 }
 
 
-def customer_erase(*, customer: Customer, actor=None) -> dict:
+def customer_erase(*, customer: Customer, actor: Agent | None = None) -> dict[str, Any]:
     """Anonymise one customer in a single transaction. Running it again changes nothing more."""
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)

@@ -1,11 +1,14 @@
 """Merging two profiles of one person: conversations, identities, contacts, notes and lookups move to the
 surviving profile in one transaction, with an audit entry recording what moved and the profile as it was."""
 
-from django.db import transaction
+from typing import Any, cast
 
+from django.db import transaction
+from django.db.models import Model
+
+from conversations import payloads
 from conversations.models import Conversation
 from conversations.services.events import event_emit
-from conversations.services.messages import conversation_summary
 from customers.models import (
     ChannelIdentity,
     ContactPoint,
@@ -17,13 +20,14 @@ from customers.models import (
 )
 from customers.profiles.selectors import verified_duplicate_groups
 from helpdesk.errors import ApplicationError
+from helpdesk.models import Agent
 
 # Moved one by one above, with their own rules; every other relation to a customer moves wholesale.
 HANDLED = (Conversation, ChannelIdentity, ContactPoint, CustomerNote, CustomerActivity, Enrichment)
 FILL_FIELDS = ("name", "email", "phone", "avatar_url", "locale", "time_zone", "location", "company", "external_id")
 
 
-def customer_snapshot(customer: Customer) -> dict:
+def customer_snapshot(customer: Customer) -> dict[str, Any]:
     return {
         **{name: getattr(customer, name) for name in (*FILL_FIELDS, "status")},
         "labels": customer.labels,
@@ -34,7 +38,7 @@ def customer_snapshot(customer: Customer) -> dict:
 
 
 def customer_merge(
-    *, target: Customer, source: Customer, actor=None, reason: str = CustomerMerge.Reason.AGENT
+    *, target: Customer, source: Customer, actor: Agent | None = None, reason: str = CustomerMerge.Reason.AGENT
 ) -> CustomerMerge:
     """Merge ``source`` into ``target`` and delete ``source``. The target's own values win; its blanks are
     filled from the source; labels and custom attributes are united."""
@@ -57,7 +61,7 @@ def customer_merge(
         identities = [str(i) for i in ChannelIdentity.objects.filter(customer=source)]
         ChannelIdentity.objects.filter(customer=source).update(customer=target)
 
-        moved_contacts = []
+        moved_contacts: list[str] = []
         target_contacts = {(c.kind, c.value): c for c in ContactPoint.objects.filter(customer=target)}
         for contact in ContactPoint.objects.filter(customer=source):
             mine = target_contacts.get((contact.kind, contact.value))
@@ -79,13 +83,15 @@ def customer_merge(
 
         # Rows other features keep per customer (chat sessions today, whatever comes later) follow the person
         # instead of being deleted with the merged-away profile.
-        others = {}
+        others: dict[str, int] = {}
         for relation in Customer._meta.related_objects:
-            if relation.one_to_many and relation.related_model not in HANDLED:
+            # Reverse relations are resolved by now; "self" only appears while models are being defined.
+            model = cast(type[Model], relation.related_model)
+            if relation.one_to_many and model not in HANDLED:
                 field = relation.field.name
-                count = relation.related_model.objects.filter(**{field: source}).update(**{field: target})
+                count = model._default_manager.filter(**{field: source}).update(**{field: target})
                 if count:
-                    others[relation.related_model._meta.label] = count
+                    others[model._meta.label] = count
 
         filled = [name for name in FILL_FIELDS if not getattr(target, name) and getattr(source, name)]
         for name in filled:
@@ -125,19 +131,18 @@ def customer_merge(
         )
         source.delete()
         # The inbox shows the customer's name on each conversation: tell its audience the customer changed.
-        actor_data = {"id": actor.id, "name": actor.name} if actor is not None else None
         for conversation in Conversation.objects.filter(pk__in=conversation_ids):
             event_emit(
-                type="conversation.updated",
+                type=payloads.CONVERSATION_UPDATED,
                 conversation=conversation,
-                payload={"conversation": conversation_summary(conversation), "change": "customer", "actor": actor_data},
+                payload=payloads.conversation_updated_event(conversation, change="customer", actor=actor),
             )
     return audit
 
 
 def customer_merge_verified_duplicates(*, limit: int = 100) -> list[CustomerMerge]:
     """Merge every set of profiles sharing a verified e-mail or phone into its oldest profile."""
-    audits = []
+    audits: list[CustomerMerge] = []
     for reason, ids in verified_duplicate_groups(limit=limit):
         target_id, *others = ids
         for source_id in others:

@@ -1,6 +1,7 @@
 """Load demo data: agents in two teams, a business-hours policy, inboxes, customers with conversations.
 
-Idempotent: running it again changes nothing that is already there.
+Idempotent: running it again changes nothing that is already there. Messages go through the write path
+(``conversations.messaging``), so demo conversations take the same steps as real ones.
 """
 
 from datetime import timedelta
@@ -9,8 +10,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from conversations import messaging
 from conversations.models import CannedResponse, Conversation, Inbox, Label, Message
-from conversations.services.messages import conversation_create, message_create
 from customers.models import ChannelIdentity, ContactPoint, CustomAttributeDefinition, Customer, CustomerStatus
 from helpdesk.models import Agent, Team
 from hours.demo import demo_policy_create
@@ -127,17 +128,18 @@ class Command(BaseCommand):
                 continue
             made += 1
             inbox = inboxes[inbox_slug]
-            conversation = conversation_create(
-                inbox=inbox, customer=customer, context={"page_url": "https://example.com/shop"}
-            )
             agent = next(a for a in agents.values() if inbox.team in a.teams.all())
+            conversation = None
             for sender, body in lines:
-                message_create(
-                    conversation=conversation,
-                    sender=sender,
-                    body=body,
-                    author=agent if sender == Message.Sender.AGENT else None,
-                )
+                if sender == Message.Sender.CUSTOMER:
+                    conversation = messaging.customer_message_receive(
+                        inbox=inbox,
+                        customer=customer,
+                        body=body,
+                        new_conversation_context={"page_url": "https://example.com/shop"},
+                    ).conversation
+                else:  # every demo conversation opens with the customer
+                    messaging.agent_message_send(conversation=conversation, author=agent, body=body)
             updates = {"status": status}
             if status != "open" or any(s == "agent" for s, _ in lines):
                 updates["assignee"] = agent

@@ -159,7 +159,7 @@ async def test_a_read_frame_moves_the_customer_read_cursor():
         )[0]
     )()
     await communicator.send_json_to({"type": "read", "conversation_id": conversation_id, "seq": reply.seq})
-    done = await _until(communicator, "read.ok")
+    done = await _until(communicator, "read.ack")
     assert done["seq"] == reply.seq
     stored = await sync_to_async(lambda: Conversation.objects.get(pk=conversation_id).customer_read_seq)()
     assert stored == reply.seq

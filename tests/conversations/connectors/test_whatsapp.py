@@ -5,7 +5,8 @@ import json
 import pytest
 
 from conversations.connectors.meta import signature_for
-from conversations.models import Conversation, Message
+from conversations.inbox.services.actions import conversation_resolve
+from conversations.models import Conversation, Event, Message
 from customers.models import ChannelIdentity
 from tests.factories import AgentFactory, InboxFactory
 from tests.fakes import FakeServer
@@ -47,13 +48,14 @@ def webhook_body(
     }
 
 
-def post(client, payload, secret=APP_SECRET):
+def post(client, payload, secret=APP_SECRET, **extra):
     body = json.dumps(payload).encode()
     return client.post(
         "/hooks/whatsapp/wa/",
         body,
         content_type="application/json",
         HTTP_X_HUB_SIGNATURE_256=signature_for(secret, body),
+        **extra,
     )
 
 
@@ -85,6 +87,37 @@ def test_a_retried_webhook_stores_the_message_once(client, inbox):
     again = post(client, webhook_body())
     assert again.json()["stored"] == 0
     assert Message.objects.count() == 1
+
+
+def test_a_replayed_webhook_does_not_reopen_a_resolved_conversation_nor_store_twice(client, inbox):
+    post(client, webhook_body())
+    conversation = conversation_resolve(conversation=Conversation.objects.get(), actor=AgentFactory())
+    assert conversation.status == Conversation.Status.RESOLVED
+
+    again = post(client, webhook_body())
+
+    assert again.status_code == 200 and again.json()["stored"] == 0
+    conversation.refresh_from_db()
+    assert conversation.status == Conversation.Status.RESOLVED and conversation.resolved_at is not None
+    assert Message.objects.filter(sender="customer").count() == 1
+    assert not Event.objects.filter(type="conversation.reopened").exists()
+
+
+def test_webhooks_are_rate_limited_per_real_client_address(client, inbox, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "inbound_webhook": "1/min"},
+    }
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Every request reaches us from the same proxy; the limit counts the address it forwards.
+    first = post(client, webhook_body(wamid="wamid.1"), HTTP_X_FORWARDED_FOR="203.0.113.7")
+    other = post(client, webhook_body(wamid="wamid.2"), HTTP_X_FORWARDED_FOR="198.51.100.4")
+    refused = post(client, webhook_body(wamid="wamid.3"), HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert first.status_code == 200 and other.status_code == 200
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert not Message.objects.filter(external_id="wamid.3").exists()
 
 
 def test_a_bad_signature_is_refused_and_nothing_is_stored(client, inbox):
