@@ -10,13 +10,33 @@ function composerMode() {
   return document.querySelector('input[name="mode"]:checked').value;
 }
 
+// Replies the server has not acknowledged, by conversation, kind and text: sending the same text again
+// (after the retries gave up and the text came back) reuses the first client_id, so a reply that was
+// stored but whose answer was lost is returned, not stored twice.
+const unacknowledged = new Map();
+
+function newClientId() {
+  return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+}
+
+function clientIdFor(key) {
+  if (!unacknowledged.has(key)) unacknowledged.set(key, newClientId());
+  return unacknowledged.get(key);
+}
+
+// No answer, or the server failed: the write may have been stored, so only the same client_id may retry.
+function mayHaveBeenStored(error) {
+  return error.code === "network" || (error.status || 0) >= 500;
+}
+
 async function send() {
   const text = $("composer-text");
   const body = text.value.trim();
   if (!body || !state.selected) return;
   const conversation = state.selected;
-  const clientId = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
   const isPrivate = composerMode() === "note";
+  const key = `${conversation.id}\n${isPrivate}\n${body}`;
+  const clientId = clientIdFor(key);
   const pendingSeq = state.lastSeq + 0.5; // sorts after what is there, replaced by the real one
   const pending = {
     seq: pendingSeq,
@@ -41,11 +61,13 @@ async function send() {
         method: "POST",
         body: { body, client_id: clientId, private: isPrivate },
       });
+      unacknowledged.delete(key);
       state.messages.delete(pendingSeq);
       if (state.selected && state.selected.id === conversation.id) addMessage(message);
       return;
     } catch (error) {
-      if (error.code !== "network" || attempt === 2) {
+      if (!mayHaveBeenStored(error)) unacknowledged.delete(key); // refused: nothing was stored
+      if (!mayHaveBeenStored(error) || attempt === 2) {
         state.messages.delete(pendingSeq);
         renderMessages();
         if (!text.value) text.value = body; // nothing typed is lost

@@ -210,3 +210,41 @@ def test_a_burst_of_customer_messages_is_one_notification(agent_page):
     notes = page.evaluate("window.__notes")
     assert len(notes) == 1 and notes[0]["title"] == "3 new messages"
     assert all(c.customer.name in notes[0]["body"] for c in conversations)
+
+
+def test_a_reply_whose_answers_were_lost_is_stored_once_when_sent_again(agent_page):
+    team = TeamFactory(auto_assign=False)
+    agent = AgentFactory()
+    team.members.add(agent)
+    conversation = ConversationFactory(inbox=InboxFactory(team=team))
+    message_create(conversation=conversation, sender="customer", body="Is my refund through?")
+    page = agent_page(agent)
+    drops = {"left": 3}
+
+    def lose_the_answer(route):
+        if route.request.method != "POST" or drops["left"] == 0:
+            route.continue_()
+            return
+        # The request reaches the server (the reply is stored), the answer never reaches the page.
+        route.fetch()
+        drops["left"] -= 1
+        route.abort("connectionreset")
+
+    page.route("**/api/v1/conversations/*/messages/", lose_the_answer)
+    open_inbox(page, "all")
+    row(page, "Is my refund through?").click()
+    composer = page.locator("#composer-text")
+    composer.fill("Yes, it went out this morning.")
+    composer.press("Enter")
+    # Three tries, three lost answers: the text comes back with the error, nothing typed is lost.
+    expect(page.locator("#composer-error")).to_be_visible(timeout=15000)
+    expect(composer).to_have_value("Yes, it went out this morning.")
+    assert drops["left"] == 0
+    with page.expect_response(lambda r: r.request.method == "POST" and "/messages/" in r.url) as answer:
+        composer.press("Enter")
+    # The resend carries the first client_id: the server returns the reply it stored (200, not 201).
+    assert answer.value.status == 200
+    expect(page.locator("#messages")).to_contain_text("Yes, it went out this morning.")
+    expect(page.locator("#composer-error")).to_be_hidden()
+    replies = Message.objects.filter(conversation=conversation, sender="agent")
+    assert [reply.body for reply in replies] == ["Yes, it went out this morning."]
