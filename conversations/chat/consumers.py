@@ -31,6 +31,9 @@ class ChatConsumer(FrameConsumer):
         await self.join(realtime.visitor_group(self.visitor.key))
         if hello["conversations"]:
             await self.follow(hello["conversations"][0]["id"])
+            # Read again now that the socket hears the conversation: a message committed between the first
+            # read and the join is in this hello, and everything after it arrives live.
+            hello = await db(self._hello)()
         await self.accept()
         await self.send_json(hello)
 
@@ -44,22 +47,26 @@ class ChatConsumer(FrameConsumer):
         conversations = chat_selectors.chat_conversation_list(visitor=visitor)
         return visitor, payloads.customer_hello_frame(conversations)
 
+    def _hello(self) -> payloads.CustomerHelloFrame:
+        return payloads.customer_hello_frame(chat_selectors.chat_conversation_list(visitor=self.visitor))
+
     async def join(self, group: str) -> None:
         if group not in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.add(group)
 
-    async def follow(self, conversation_id: int) -> None:
+    async def follow(self, conversation_id: int) -> bool:
         """Listen to the visitor's current conversation only: frames such as read receipts name no
-        conversation, so an older one must not be heard alongside."""
+        conversation, so an older one must not be heard alongside. True when it starts listening now."""
         group = realtime.conversation_customer_group(conversation_id)
         if group == self.current_group:
-            return
+            return False
         if self.current_group is not None:
             await self.channel_layer.group_discard(self.current_group, self.channel_name)
             self.groups_joined.discard(self.current_group)
         await self.join(group)
         self.current_group = group
+        return True
 
     async def disconnect(self, code):
         for group in getattr(self, "groups_joined", ()):
@@ -96,8 +103,13 @@ class ChatConsumer(FrameConsumer):
                 )
             )
             return
-        await self.follow(conversation_id)
+        joined = await self.follow(conversation_id)
         await self.send_json(ack)
+        if joined:
+            # The message started (or moved to) a conversation this socket was not hearing: what was
+            # published before the join (an away reply is written right after commit) is sent from the log.
+            for frame in await db(self._published_after)(conversation_id, ack["seq"]):
+                await self.send_json(frame)
 
     def _message(self, content) -> tuple[int, payloads.AckFrame]:
         message, created, conversation = send_from_request(
@@ -106,6 +118,13 @@ class ChatConsumer(FrameConsumer):
         return conversation.id, payloads.ack_frame(
             message=message, conversation=conversation, created=created, ref=content.get("ref")
         )
+
+    def _published_after(self, conversation_id: int, seq: int) -> list[payloads.MessageFrame]:
+        conversation = chat_selectors.chat_conversation_get(visitor=self.visitor, conversation_id=conversation_id)
+        return [
+            payloads.message_frame(message)
+            for message in chat_selectors.chat_message_list(conversation=conversation, after_seq=seq)
+        ]
 
     def _conversation(self, content):
         try:

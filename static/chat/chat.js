@@ -216,12 +216,49 @@ function refusedMessage(clientId, error) {
   showError(error.message);
 }
 
+// Retryable failures (the server failed, no answer) are tried again by themselves, 1 s, 2 s, 4 s … 30 s.
+const RETRY_MAX_MS = 30000;
+let retryTimer = null;
+let flushing = false;
+let flushAgain = false;
+
+function retryLater(item) {
+  item.attempts = (item.attempts || 0) + 1;
+  const delay = Math.min(RETRY_MAX_MS, 1000 * 2 ** (item.attempts - 1));
+  item.notBefore = Date.now() + delay;
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(flush, delay);
+}
+
+// One flush at a time, in the order the messages were written: a message typed while an earlier one
+// waits for its resend must not overtake it (the log would read "first, third, second").
 async function flush() {
+  if (flushing) {
+    flushAgain = true;
+    return;
+  }
+  flushing = true;
+  try {
+    do {
+      flushAgain = false;
+      await flushInOrder();
+    } while (flushAgain);
+  } finally {
+    flushing = false;
+  }
+}
+
+async function flushInOrder() {
   const now = Date.now();
   for (const item of [...pending]) {
+    if (!pending.includes(item)) continue; // acknowledged meanwhile
     const sentAt = inflight.get(item.client_id);
-    if (sentAt && now - sentAt < RESEND_AFTER_MS) continue;
-    if (item.notBefore && now < item.notBefore) continue;
+    if (sentAt && now - sentAt < RESEND_AFTER_MS) continue; // ahead of what follows, on the same socket
+    if (item.notBefore && now < item.notBefore) {
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(flush, item.notBefore - now);
+      return; // held back (rate limit, back-off): what follows waits behind it
+    }
     inflight.set(item.client_id, now);
     const frame = { type: "message", ref: item.client_id, client_id: item.client_id, body: item.body, context: item.context };
     if (item.name !== undefined) frame.name = item.name;
@@ -234,8 +271,12 @@ async function flush() {
       if (error.status === 429) {
         item.notBefore = Date.now() + (error.retryAfter || 5) * 1000;
         showError(error.message);
+        return;
       } else if (error.status && error.status < 500 && error.status !== 401 && error.status !== 403) {
         refusedMessage(item.client_id, error);
+      } else {
+        retryLater(item); // no answer or a server failure: the same client_id later, never a duplicate
+        return;
       }
     }
   }
@@ -300,10 +341,14 @@ function onFrame(frame) {
         if (item) item.notBefore = Date.now() + (frame.retry_after || 5) * 1000;
         inflight.delete(frame.client_id);
         showError(frame.message);
+        flush(); // schedules the resend for when the limit allows
       } else if (frame.client_id && frame.code !== "server_error") {
         refusedMessage(frame.client_id, frame);
       } else if (frame.client_id) {
+        // The server failed on it (server_error): send it again by itself, with back-off.
+        const item = pending.find((p) => p.client_id === frame.client_id);
         inflight.delete(frame.client_id);
+        if (item) retryLater(item);
       }
       break;
     default:
@@ -333,7 +378,11 @@ const socket = new ReconnectingSocket(boot.urls.socket, {
   onStatus(status) {
     if (status === "live") document.body.dataset.live = "true";
     else delete document.body.dataset.live;
-    if (status === "reconnecting") setConnection("Reconnecting… your messages are kept and will be sent.");
+    if (status === "reconnecting") {
+      // What was sent on the dead socket may never have arrived: it goes again, first, before anything new.
+      inflight.clear();
+      setConnection("Reconnecting… your messages are kept and will be sent.");
+    }
   },
   onStopped(reason) {
     refuse(reason.message || "Your chat session has ended. Reload the page to continue.");
@@ -401,6 +450,14 @@ form.addEventListener("submit", (event) => {
 });
 
 document.addEventListener("visibilitychange", markRead);
+
+// While the customer waits for an answer, look in the log now and then: a reply published before this
+// page's socket had joined the conversation (its first message, an away reply) is never missed for long.
+const WAITING_CHECK_MS = 15000;
+setInterval(() => {
+  const last = [...log.querySelectorAll("li[data-seq]")].pop();
+  if (active && document.visibilityState === "visible" && last && last.classList.contains("chat-msg--customer")) catchUp();
+}, WAITING_CHECK_MS);
 
 function renderHistory() {
   const earlier = conversations.filter((c) => !active || c.id !== active.id);

@@ -81,6 +81,35 @@ def test_a_visitor_who_left_sees_the_agents_reply_when_they_come_back(customer_p
     wait_for(lambda: Conversation.objects.get().customer_read_seq == Conversation.objects.get().last_seq)
 
 
+def test_a_message_the_server_failed_on_is_sent_again_by_itself_on_the_open_socket(customer_page, inbox):
+    page = customer_page()
+    state = {"failed": 0, "routes": 0}
+
+    def route(ws):
+        state["routes"] += 1
+        server = ws.connect_to_server()
+
+        def from_page(message):
+            frame = json.loads(message)
+            if frame.get("type") == "message" and state["failed"] == 0:
+                # The server answers it failed (and stored nothing); the socket stays open.
+                state["failed"] += 1
+                ws.send(json.dumps({"type": "error", "code": "server_error", "message": "Something failed.",
+                                    "ref": frame.get("ref"), "client_id": frame["client_id"]}))  # fmt: skip
+                return
+            server.send(message)
+
+        ws.on_message(from_page)
+        server.on_message(lambda message: ws.send(message))
+
+    page.route_web_socket("**/ws/chat/**", route)
+    page.goto(f"/chat/{inbox.slug}/")
+    _write(page, "Is anyone there?")
+    expect(page.locator("#chat-log .chat-msg--customer[data-seq]")).to_have_count(1, timeout=10000)
+    assert state == {"failed": 1, "routes": 1}  # resent on the same socket, no reconnect needed
+    assert _customer_messages() == ["Is anyone there?"]
+
+
 def test_a_cut_socket_loses_and_doubles_nothing(customer_page, live_server, inbox):
     page = customer_page()
     state = {"drop": False, "routes": 0}

@@ -12,6 +12,7 @@ from conversations.services.messages import conversation_mark_read
 from helpdesk.asgi import application
 from tests.factories import AgentFactory, InboxFactory
 from tests.helpers import message_create
+from tests.hours.policies import never_open
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -212,3 +213,24 @@ async def test_a_conversation_started_in_one_tab_is_followed_by_the_others():
     assert frame["message"]["client_id"] == "c-2"
     await first.disconnect()
     await second.disconnect()
+
+
+async def test_an_away_reply_published_before_the_socket_followed_its_new_conversation_still_arrives():
+    # Tasks run inline here: the away reply is written and published right after the first message
+    # commits, before the socket has joined the new conversation's group (the race the worker can win).
+    def closed_inbox():
+        inbox, visitor = _setup()
+        inbox.team.business_hours_policy = never_open()
+        inbox.team.save()
+        return inbox, visitor
+
+    inbox, visitor = await sync_to_async(closed_inbox)()
+    communicator, connected, _ = await _connect(inbox, identity.cookie_value(visitor))
+    assert connected
+    await _until(communicator, "hello")
+    await communicator.send_json_to({"type": "message", "body": "Anyone?", "client_id": "first"})
+    ack = await _until(communicator, "ack")
+    reply = await _until(communicator, "message")
+    assert reply["message"]["seq"] > ack["seq"]
+    assert reply["message"]["sender"] == "system"
+    await communicator.disconnect()
