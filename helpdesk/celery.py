@@ -27,14 +27,21 @@ app.conf.beat_schedule = {
     "presence-sweep": {"task": "conversations.inbox.tasks.presence_sweep", "schedule": 20.0},
     "unassigned-alert-sweep": {"task": "conversations.inbox.tasks.unassigned_alert_sweep", "schedule": 60.0},
     "snooze-sweep": {"task": "conversations.inbox.tasks.snooze_sweep", "schedule": 30.0},
+    "offline-release-sweep": {"task": "conversations.inbox.tasks.offline_release_sweep", "schedule": 60.0},
     "backlog-sweep": {"task": "conversations.inbox.tasks.backlog_sweep", "schedule": 30.0},
-    # Proof of life for /healthz/deep: written by beat itself when it publishes this (see below).
-    "beat-heartbeat": {
-        "task": BEAT_HEARTBEAT_TASK,
-        "schedule": float(settings.HEALTH_BEAT_SECONDS),
-        "options": {"expires": settings.HEALTH_BEAT_SECONDS},
-    },
 }
+
+
+@app.on_after_configure.connect
+def beat_heartbeat_schedule(sender: Celery, **kwargs: object) -> None:
+    # Proof of life for /healthz/deep, written by beat itself when it publishes it (see below). Added once
+    # the configuration is read, not at import: importing this module must not read the settings.
+    sender.add_periodic_task(
+        float(settings.HEALTH_BEAT_SECONDS),
+        sender.signature(BEAT_HEARTBEAT_TASK),
+        name="beat-heartbeat",
+        expires=settings.HEALTH_BEAT_SECONDS,
+    )
 
 
 @before_task_publish.connect
