@@ -22,6 +22,7 @@ class TeamAdmin(admin.ModelAdmin):
         "business_hours_policy",
         "auto_assign",
         "redistribute_on_offline",
+        "release_after_offline_minutes",
         "unassigned_alert_minutes",
     ]
     prepopulated_fields = {"slug": ["name"]}

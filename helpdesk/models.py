@@ -24,6 +24,11 @@ class Agent(AbstractUser):
         default=5, help_text="How many open conversations this agent can carry at once."
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # Presence lives in the database, not only in Redis, so a Redis restart forgets nobody: the inbox
+    # socket's heartbeat writes when it last heard the agent; an agent who chose "offline" stays offline.
+    presence_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    offline_by_choice = models.BooleanField(default=False, editable=False)
+    offline_since = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["availability"], name="agent_availability_idx")]
@@ -52,6 +57,13 @@ class Team(models.Model):
     )
     redistribute_on_offline = models.BooleanField(
         default=False, help_text="When a member goes offline, hand their open conversations to others."
+    )
+    release_after_offline_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=30,
+        help_text="Hand back a member's open conversations once they have been offline this long (to an "
+        "online colleague, else the team queue). Blank keeps them with the member.",
     )
     unassigned_alert_minutes = models.PositiveIntegerField(
         default=15, help_text="Alert the team when a conversation waits unassigned longer than this."

@@ -8,7 +8,6 @@ from typing import cast
 from conversations import payloads, realtime
 from conversations.inbox.services.presence import (
     agent_presence_connected,
-    agent_presence_heartbeat,
     agent_presence_set,
 )
 from conversations.selectors.core import conversation_get_for_agent, event_latest_seq
@@ -95,8 +94,9 @@ class AgentConsumer(FrameConsumer):
         await self.send_json(payloads.presence_ack_frame(availability=availability, ref=content.get("ref")))
 
     def _presence_heartbeat(self) -> str:
-        agent_presence_heartbeat(agent=self.agent)
-        return Agent.objects.values_list("availability", flat=True).get(pk=self.agent.pk)
+        # An open socket is an agent who is there: a heartbeat after a sweep turned them offline (their
+        # laptop slept, the worker ran late) brings them back, unless they chose offline.
+        return agent_presence_connected(agent=self.agent).availability
 
     async def frame_presence_set(self, content):
         availability = str(content.get("availability"))

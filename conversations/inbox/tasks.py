@@ -16,6 +16,11 @@ def unassigned_alert_sweep() -> int:
 
 
 @shared_task
+def offline_release_sweep() -> int:
+    return assignment.offline_assignees_release()
+
+
+@shared_task
 def snooze_sweep() -> int:
     return snooze.snooze_sweep()
 

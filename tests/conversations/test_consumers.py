@@ -4,10 +4,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.core.cache import cache
 
 from conversations import realtime
-from conversations.inbox.services.presence import presence_key
+from conversations.inbox.services.presence import agent_presence_is_alive, agent_presence_set
 from conversations.models import Conversation
 from helpdesk.asgi import application
 from helpdesk.models import Agent
@@ -51,7 +50,7 @@ async def test_connecting_brings_an_offline_agent_online_and_keeps_them_alive():
     try:
         presence = await receive_until(communicator, "presence")
         assert presence["agent"]["id"] == agent.id and presence["availability"] == "online"
-        assert await sync_to_async(cache.get)(presence_key(agent.id)) is not None
+        assert await sync_to_async(agent_presence_is_alive)(agent_id=agent.id)
     finally:
         await communicator.disconnect()
 
@@ -60,11 +59,29 @@ async def test_a_heartbeat_refreshes_the_ttl_and_reports_the_current_presence():
     agent, _, cookie = await sync_to_async(_setup)()
     communicator = await connect(cookie)
     try:
-        await sync_to_async(cache.delete)(presence_key(agent.id))
+        await sync_to_async(Agent.objects.filter(pk=agent.pk).update)(presence_seen_at=None)
         await communicator.send_json_to({"type": "presence.heartbeat", "ref": 1})
         ack = await receive_until(communicator, "presence.ack")
         assert ack["availability"] == "online" and ack["ref"] == 1 and ack["ttl_seconds"] > 0
-        assert await sync_to_async(cache.get)(presence_key(agent.id)) is not None
+        assert await sync_to_async(agent_presence_is_alive)(agent_id=agent.id)
+    finally:
+        await communicator.disconnect()
+
+
+async def test_a_heartbeat_brings_back_an_agent_the_sweep_turned_offline_but_not_one_who_chose_it():
+    agent, _, cookie = await sync_to_async(_setup)()
+    communicator = await connect(cookie)
+    try:
+        # Swept offline while the socket stayed open (the sweep ran before the heartbeat came).
+        await sync_to_async(agent_presence_set)(agent=agent, availability="offline", by_agent=False)
+        await communicator.send_json_to({"type": "presence.heartbeat", "ref": 2})
+        ack = await receive_until(communicator, "presence.ack")
+        assert ack["availability"] == "online"
+        # Chosen by the agent: the heartbeat keeps them alive but offline.
+        await sync_to_async(agent_presence_set)(agent=agent, availability="offline")
+        await communicator.send_json_to({"type": "presence.heartbeat", "ref": 3})
+        ack = await receive_until(communicator, "presence.ack")
+        assert ack["availability"] == "offline"
     finally:
         await communicator.disconnect()
 

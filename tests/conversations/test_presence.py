@@ -1,13 +1,17 @@
 """Presence: set by the agent, kept by the heartbeat's TTL, swept offline when it lapses."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
+from conversations.inbox.services.assignment import offline_assignees_release
 from conversations.inbox.services.presence import (
     agent_presence_connected,
     agent_presence_heartbeat,
+    agent_presence_is_alive,
     agent_presence_set,
-    presence_key,
     presence_sweep,
 )
 from conversations.models import Conversation
@@ -34,8 +38,24 @@ def test_the_heartbeat_lives_for_the_configured_ttl(settings):
     settings.PRESENCE_TTL_SECONDS = 1234
     agent = AgentFactory()
     agent_presence_heartbeat(agent=agent)
-    key = cache.make_key(presence_key(agent.id))
-    assert 1000 < cache._cache.get_client(key).ttl(key) <= 1234
+    seen = Agent.objects.get(pk=agent.pk).presence_seen_at
+    Agent.objects.filter(pk=agent.pk).update(presence_seen_at=seen - timedelta(seconds=1200))
+    assert agent_presence_is_alive(agent_id=agent.id)
+    assert presence_sweep() == 0
+    Agent.objects.filter(pk=agent.pk).update(presence_seen_at=seen - timedelta(seconds=1240))
+    assert not agent_presence_is_alive(agent_id=agent.id)
+    assert presence_sweep() == 1
+
+
+def test_a_redis_restart_changes_nobodys_presence():
+    alive, chose_offline = AgentFactory(), AgentFactory()
+    agent_presence_heartbeat(agent=alive)
+    agent_presence_set(agent=chose_offline, availability=OFFLINE)
+    cache.clear()  # what a Redis restart does to every key
+    assert presence_sweep() == 0
+    assert Agent.objects.get(pk=alive.pk).availability == ONLINE
+    agent_presence_connected(agent=chose_offline)
+    assert Agent.objects.get(pk=chose_offline.pk).availability == OFFLINE
 
 
 def test_presence_changes_are_broadcast_to_the_agents_teams(broadcasts, django_capture_on_commit_callbacks):
@@ -94,3 +114,41 @@ def test_an_agent_sets_presence_over_the_api(api_client):
     response = api_client.post("/api/v1/presence/", {"availability": "away"}, format="json")
     assert response.status_code == 200 and response.json() == {"availability": "away"}
     assert Agent.objects.get(pk=agent.pk).availability == AWAY
+
+
+def test_an_agent_offline_past_the_grace_period_hands_their_conversations_back():
+    team = TeamFactory(auto_assign=True)  # the default: release after 30 minutes
+    assert team.release_after_offline_minutes == 30
+    gone, colleague, recent = AgentFactory(), AgentFactory(), AgentFactory()
+    team.members.add(gone, colleague, recent)
+    inbox = InboxFactory(team=team)
+    stranded = ConversationFactory(inbox=inbox, team=team, assignee=gone)
+    kept = ConversationFactory(inbox=inbox, team=team, assignee=recent)
+    agent_presence_set(agent=gone, availability=OFFLINE)  # went home, by choice
+    agent_presence_set(agent=recent, availability=OFFLINE, by_agent=False)  # lost the network a minute ago
+    agent_presence_heartbeat(agent=colleague)
+    Agent.objects.filter(pk=gone.pk).update(offline_since=timezone.now() - timedelta(minutes=31))
+
+    assert offline_assignees_release() == 1
+    assert Conversation.objects.get(pk=stranded.pk).assignee == colleague
+    assert Conversation.objects.get(pk=kept.pk).assignee == recent
+    assert offline_assignees_release() == 0
+
+
+def test_with_nobody_online_a_released_conversation_waits_in_the_team_queue_and_a_team_may_opt_out():
+    queue_team = TeamFactory(auto_assign=True)
+    keeping_team = TeamFactory(auto_assign=True, release_after_offline_minutes=None)
+    gone = AgentFactory()
+    queue_team.members.add(gone)
+    keeping_team.members.add(gone)
+    released = ConversationFactory(inbox=InboxFactory(team=queue_team), team=queue_team, assignee=gone)
+    kept = ConversationFactory(inbox=InboxFactory(team=keeping_team), team=keeping_team, assignee=gone)
+    agent_presence_set(agent=gone, availability=OFFLINE)
+    Agent.objects.filter(pk=gone.pk).update(offline_since=timezone.now() - timedelta(hours=3))
+
+    assert offline_assignees_release() == 1
+    assert Conversation.objects.get(pk=released.pk).assignee is None
+    assert Conversation.objects.get(pk=kept.pk).assignee == gone
+    # Coming back online clears the clock: nothing of theirs is released while they are here.
+    agent_presence_set(agent=gone, availability=ONLINE)
+    assert Agent.objects.get(pk=gone.pk).offline_since is None

@@ -181,6 +181,40 @@ def agent_offline_redistribute(*, agent: Agent) -> int:
     return moved
 
 
+def offline_assignees_release(*, now: datetime | None = None) -> int:
+    """Hand back the open conversations of members offline longer than their team's grace period: to an
+    online colleague with room (auto-assign), else to the team queue. No conversation waits on someone
+    who went home. Agents whose time offline is unknown are left alone."""
+    now = now or timezone.now()
+    moved = 0
+    for team in Team.objects.filter(release_after_offline_minutes__isnull=False):
+        minutes = team.release_after_offline_minutes
+        assert minutes is not None
+        gone = Agent.objects.filter(
+            availability=Agent.Availability.OFFLINE, offline_since__lte=now - timedelta(minutes=minutes)
+        )
+        with transaction.atomic():
+            team = Team.objects.select_for_update(no_key=True).get(pk=team.pk)
+            conversations = list(
+                Conversation.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(team=team, assignee__in=gone, status__in=ACTIVE_STATUSES)
+                .select_related("assignee")
+                .order_by(F("waiting_since").asc(nulls_last=True), "id")
+            )
+            for conversation in conversations:
+                assert conversation.assignee is not None
+                conversation_assignee_set(
+                    conversation=conversation,
+                    assignee=None,
+                    actor=None,
+                    body=f"Unassigned: {conversation.assignee.name} has been offline for over {minutes} minutes",
+                )
+                if team.auto_assign:
+                    _auto_assign_locked(team, conversation)
+                moved += 1
+    return moved
+
+
 def unassigned_alert_sweep(*, now: datetime | None = None) -> int:
     """Alert each team once per waiting period about conversations left unassigned past its threshold."""
     now = now or timezone.now()

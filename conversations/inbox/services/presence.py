@@ -1,13 +1,18 @@
 """Agent presence: online, away or offline, chosen by the agent and kept alive by the inbox socket.
 
-``Agent.availability`` stays the one truth others read. A socket heartbeat refreshes a key in the Redis
-cache that lives ``PRESENCE_TTL_SECONDS``; a beat sweep turns agents whose key lapsed (closed laptop, lost
-network) offline. Coming online hands out the team's backlog; going offline may redistribute (team setting).
+``Agent.availability`` stays the one truth others read. A socket heartbeat writes ``presence_seen_at``; a
+beat sweep turns agents not heard from for ``PRESENCE_TTL_SECONDS`` (closed laptop, lost network) offline,
+and the next heartbeat of a socket still open brings them back. It is all in the database, so a Redis
+restart changes nobody's presence. Coming online hands out the team's backlog; going offline may
+redistribute (team setting), and a member offline for the team's grace period hands theirs back.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from conversations import payloads, realtime
 from conversations.inbox.services.assignment import agent_offline_redistribute, team_backlog_assign
@@ -17,20 +22,13 @@ from helpdesk.models import Agent
 ONLINE, AWAY, OFFLINE = Agent.Availability.ONLINE, Agent.Availability.AWAY, Agent.Availability.OFFLINE
 
 
-def presence_key(agent_id: int) -> str:
-    return f"presence:alive:{agent_id}"
-
-
-def _chose_offline_key(agent_id: int) -> str:
-    return f"presence:chose-offline:{agent_id}"
-
-
 def agent_presence_heartbeat(*, agent: Agent) -> None:
-    cache.set(presence_key(agent.id), 1, timeout=settings.PRESENCE_TTL_SECONDS)
+    Agent.objects.filter(pk=agent.pk).update(presence_seen_at=timezone.now())
 
 
 def agent_presence_is_alive(*, agent_id: int) -> bool:
-    return cache.get(presence_key(agent_id)) is not None
+    since = timezone.now() - timedelta(seconds=settings.PRESENCE_TTL_SECONDS)
+    return Agent.objects.filter(pk=agent_id, presence_seen_at__gte=since).exists()
 
 
 def agent_presence_set(*, agent: Agent, availability: str, by_agent: bool = True) -> Agent:
@@ -39,20 +37,22 @@ def agent_presence_set(*, agent: Agent, availability: str, by_agent: bool = True
         raise ApplicationError(
             "Presence is online, away or offline.", code="invalid", fields={"availability": ["Unknown value."]}
         )
-    if by_agent:
-        # Remember an explicit "offline" so reopening the inbox does not put the agent back online.
-        if availability == OFFLINE:
-            cache.set(_chose_offline_key(agent.id), 1, timeout=None)
-        else:
-            cache.delete(_chose_offline_key(agent.id))
-    if availability != OFFLINE:
-        agent_presence_heartbeat(agent=agent)
+    now = timezone.now()
     with transaction.atomic():
         previous = Agent.objects.select_for_update().values_list("availability", flat=True).get(pk=agent.pk)
+        updates: dict[str, object] = {"availability": availability}
+        if by_agent:
+            # Remember an explicit "offline" so reopening the inbox does not put the agent back online.
+            updates["offline_by_choice"] = availability == OFFLINE
+        if availability != OFFLINE:
+            updates["presence_seen_at"] = now
+            updates["offline_since"] = None
+        elif previous != OFFLINE:
+            updates["offline_since"] = now
+        Agent.objects.filter(pk=agent.pk).update(**updates)
         agent.availability = availability
         if previous == availability:
             return agent
-        Agent.objects.filter(pk=agent.pk).update(availability=availability)
         frame = payloads.presence_frame(agent=agent, availability=availability)
         groups = [realtime.SUPERVISORS_GROUP, realtime.agent_group(agent.id)]
         groups += [realtime.team_group(team_id) for team_id in agent.teams.values_list("id", flat=True)]
@@ -66,10 +66,11 @@ def agent_presence_set(*, agent: Agent, availability: str, by_agent: bool = True
 
 
 def agent_presence_connected(*, agent: Agent) -> Agent:
-    """The inbox socket opened: keep the agent alive, and bring them online unless they chose otherwise."""
+    """The inbox socket opened, or beat: keep the agent alive, and bring them back online (after a sweep
+    took them offline) unless they chose offline themselves."""
     agent_presence_heartbeat(agent=agent)
-    current = Agent.objects.values_list("availability", flat=True).get(pk=agent.pk)
-    if current == OFFLINE and cache.get(_chose_offline_key(agent.id)) is None:
+    current, chose_offline = Agent.objects.values_list("availability", "offline_by_choice").get(pk=agent.pk)
+    if current == OFFLINE and not chose_offline:
         return agent_presence_set(agent=agent, availability=ONLINE, by_agent=False)
     agent.availability = current
     return agent
@@ -77,11 +78,12 @@ def agent_presence_connected(*, agent: Agent) -> Agent:
 
 def presence_sweep() -> int:
     """Turn offline every online or away agent whose heartbeat lapsed. Returns how many."""
-    present = list(Agent.objects.filter(availability__in=[ONLINE, AWAY], is_active=True))
-    if not present:
-        return 0
-    alive = cache.get_many([presence_key(agent.id) for agent in present])
-    lapsed = [agent for agent in present if presence_key(agent.id) not in alive]
+    since = timezone.now() - timedelta(seconds=settings.PRESENCE_TTL_SECONDS)
+    lapsed = list(
+        Agent.objects.filter(availability__in=[ONLINE, AWAY], is_active=True).filter(
+            Q(presence_seen_at__isnull=True) | Q(presence_seen_at__lt=since)
+        )
+    )
     for agent in lapsed:
         agent_presence_set(agent=agent, availability=OFFLINE, by_agent=False)
     return len(lapsed)
