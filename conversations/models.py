@@ -97,6 +97,9 @@ class Conversation(models.Model):
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
     last_agent_reply_at = models.DateTimeField(null=True, blank=True)
     last_seq = models.PositiveBigIntegerField(default=0)
+    # The seq of the last public message: each customer frame names the one before it (prev_seq), so a
+    # page sees a real gap, not the seqs of private notes and timeline lines it never gets.
+    last_public_seq = models.PositiveBigIntegerField(default=0)
     # Highest seq each side has seen: drives unread badges and read receipts.
     agent_read_seq = models.PositiveBigIntegerField(default=0)
     customer_read_seq = models.PositiveBigIntegerField(default=0)

@@ -477,10 +477,12 @@ def ack_frame(*, message: Message, conversation: Conversation, created: bool, re
 class MessageFrame(TypedDict):
     type: Literal["message"]
     message: CustomerMessagePayload
+    # The seq of the public message before this one: a page that has it has missed nothing.
+    prev_seq: int
 
 
-def message_frame(message: Message) -> MessageFrame:
-    return {"type": "message", "message": customer_message_payload(message)}
+def message_frame(message: Message, *, prev_seq: int) -> MessageFrame:
+    return {"type": "message", "message": customer_message_payload(message), "prev_seq": prev_seq}
 
 
 class ConversationFrame(TypedDict):

@@ -121,10 +121,12 @@ class ChatConsumer(FrameConsumer):
 
     def _published_after(self, conversation_id: int, seq: int) -> list[payloads.MessageFrame]:
         conversation = chat_selectors.chat_conversation_get(visitor=self.visitor, conversation_id=conversation_id)
-        return [
-            payloads.message_frame(message)
-            for message in chat_selectors.chat_message_list(conversation=conversation, after_seq=seq)
-        ]
+        frames = []
+        prev_seq = seq  # the sender's own message, public, is the one before the first of these
+        for message in chat_selectors.chat_message_list(conversation=conversation, after_seq=seq):
+            frames.append(payloads.message_frame(message, prev_seq=prev_seq))
+            prev_seq = message.seq
+        return frames
 
     def _conversation(self, content):
         try:

@@ -119,9 +119,11 @@ def message_create(
         )
         fields = ["last_seq", "updated_at"]
         conv.last_seq = message.seq
+        prev_public_seq = conv.last_public_seq
         if not is_private:
             conv.last_message_at = now
-            fields.append("last_message_at")
+            conv.last_public_seq = message.seq
+            fields += ["last_message_at", "last_public_seq"]
         if sender == Message.Sender.CUSTOMER:
             conv.last_customer_message_at = now
             conv.customer_read_seq = message.seq
@@ -158,7 +160,7 @@ def message_create(
             type=payloads.MESSAGE_CREATED, conversation=conv, payload=payloads.message_created_event(message, conv)
         )
         if not is_private:
-            frame = payloads.message_frame(message)
+            frame = payloads.message_frame(message, prev_seq=prev_public_seq)
             transaction.on_commit(lambda: realtime.broadcast_to_customer(conv.id, frame))
     return message, True
 

@@ -106,14 +106,19 @@ function refreshSeen() {
   }
 }
 
-function applyMessage(message) {
+// ``prevSeq`` (live frames): the public message before this one. The page has missed something only if it
+// has not reached that one; private notes and timeline lines in between leave no gap.
+function applyMessage(message, prevSeq) {
   if (!active || message.conversation_id !== active.id) {
     if (active && message.conversation_id < active.id) return;
     switchTo({ id: message.conversation_id, agent_read_seq: 0, status: "open" });
   }
   if (log.querySelector(`li[data-seq="${message.seq}"]`)) return;
-  if (message.seq > lastSeq + 1) {
+  const contiguous = prevSeq === undefined ? message.seq <= lastSeq + 1 : prevSeq <= lastSeq;
+  if (!contiguous) {
     catchUp();
+  } else if (prevSeq !== undefined) {
+    lastSeq = Math.max(lastSeq, message.seq);
   }
   const li = bubble(message);
   const mine = message.client_id && log.querySelector(`li[data-client-id="${CSS.escape(message.client_id)}"]:not([data-seq])`);
@@ -308,7 +313,7 @@ function hideAgentTyping() {
 function onFrame(frame) {
   switch (frame.type) {
     case "message":
-      applyMessage(frame.message);
+      applyMessage(frame.message, frame.prev_seq);
       break;
     case "ack":
       acknowledged(frame);

@@ -138,3 +138,19 @@ def test_read_cursors_only_move_forward():
     conversation_mark_read(conversation=conversation, seq=99, by_customer=False)
     conversation.refresh_from_db()
     assert conversation.agent_read_seq == 3
+
+
+def test_each_customer_frame_names_the_public_message_before_it_so_notes_leave_no_gap(
+    broadcasts, django_capture_on_commit_callbacks
+):
+    conversation = ConversationFactory()
+    agent = AgentFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = message_create(conversation=conversation, sender="customer", body="Hello")[0]
+        for n in range(3):
+            message_create(conversation=conversation, sender="agent", author=agent, body=f"note {n}", is_private=True)
+        reply = message_create(conversation=conversation, sender="agent", author=agent, body="Hi!")[0]
+    group = realtime.conversation_customer_group(conversation.id)
+    frames = [m["frame"] for g, m in broadcasts if g == group and m["frame"]["type"] == "message"]
+    assert [(f["message"]["seq"], f["prev_seq"]) for f in frames] == [(first.seq, 0), (reply.seq, first.seq)]
+    assert reply.seq == first.seq + 4  # the notes took seqs 2-4: a gap in seq, none in prev_seq
