@@ -373,14 +373,18 @@ class PresenceAckFrame(TypedDict):
     type: Literal["presence.ack"]
     availability: str
     ttl_seconds: int
+    # The newest event in the log: a client behind it missed a bell (the channel layer was reconnecting)
+    # and catches up, so an open socket never waits for the next event to learn of a lost one.
+    event_seq: int
     ref: Any
 
 
-def presence_ack_frame(*, availability: str, ref: Any = None) -> PresenceAckFrame:
+def presence_ack_frame(*, availability: str, event_seq: int, ref: Any = None) -> PresenceAckFrame:
     return {
         "type": "presence.ack",
         "availability": availability,
         "ttl_seconds": settings.PRESENCE_TTL_SECONDS,
+        "event_seq": event_seq,
         "ref": ref,
     }
 

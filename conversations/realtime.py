@@ -12,6 +12,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+import redis.exceptions
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 
@@ -57,14 +58,22 @@ def _group_send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        if _server_loop() is not None:
-            async_to_sync(layer.group_send)(group, message)
-        else:
-            future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _sender_loop())
-            future.result(timeout=SEND_TIMEOUT)
-    except Exception as exc:  # noqa: BLE001 - best effort: the database already holds it and clients will catch up
-        logger.warning("broadcast to %s failed (clients will catch up): %s: %s", group, type(exc).__name__, exc)
+    for attempt in (1, 2):
+        try:
+            if _server_loop() is not None:
+                async_to_sync(layer.group_send)(group, message)
+            else:
+                future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _sender_loop())
+                future.result(timeout=SEND_TIMEOUT)
+            return
+        except (redis.exceptions.ConnectionError, ConnectionError) as exc:
+            # After a Redis restart the first send finds a pooled connection the server closed; the pool
+            # drops it and the second send connects afresh. Open sockets would otherwise miss the bell.
+            if attempt == 2:
+                logger.warning("broadcast to %s failed (clients will catch up): %s", group, exc)
+        except Exception as exc:  # noqa: BLE001 - best effort: the database already holds it and clients will catch up
+            logger.warning("broadcast to %s failed (clients will catch up): %s: %s", group, type(exc).__name__, exc)
+            return
 
 
 # How long a sync process waits for its broadcasts before going on (clients catch up over HTTP anyway).

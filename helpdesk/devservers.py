@@ -49,7 +49,10 @@ class ServerProcess:
             if ready():
                 return
             time.sleep(0.2)
-        raise RuntimeError(f"{what} in {timeout:.0f} s:\n{self.output()}")
+        output = self.output()
+        # The caller never gets the object to stop: stop it here, or it outlives the run.
+        self.stop()
+        raise RuntimeError(f"{what} in {timeout:.0f} s:\n{output}")
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -90,18 +90,24 @@ class AgentConsumer(FrameConsumer):
         return conversation
 
     async def frame_presence_heartbeat(self, content):
-        availability = await db(self._presence_heartbeat)()
-        await self.send_json(payloads.presence_ack_frame(availability=availability, ref=content.get("ref")))
+        availability, event_seq = await db(self._presence_heartbeat)()
+        await self.send_json(
+            payloads.presence_ack_frame(availability=availability, event_seq=event_seq, ref=content.get("ref"))
+        )
 
-    def _presence_heartbeat(self) -> str:
+    def _presence_heartbeat(self) -> tuple[str, int]:
         # An open socket is an agent who is there: a heartbeat after a sweep turned them offline (their
         # laptop slept, the worker ran late) brings them back, unless they chose offline.
-        return agent_presence_connected(agent=self.agent).availability
+        return agent_presence_connected(agent=self.agent).availability, event_latest_seq()
 
     async def frame_presence_set(self, content):
-        availability = str(content.get("availability"))
-        agent = await db(agent_presence_set)(agent=self.agent, availability=availability)
-        await self.send_json(payloads.presence_ack_frame(availability=agent.availability, ref=content.get("ref")))
+        availability, event_seq = await db(self._presence_set)(str(content.get("availability")))
+        await self.send_json(
+            payloads.presence_ack_frame(availability=availability, event_seq=event_seq, ref=content.get("ref"))
+        )
+
+    def _presence_set(self, availability: str) -> tuple[str, int]:
+        return agent_presence_set(agent=self.agent, availability=availability).availability, event_latest_seq()
 
     async def frame_typing(self, content):
         await db(self._typing)(content)

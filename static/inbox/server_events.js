@@ -89,6 +89,8 @@ async function onFrame(frame) {
     case "presence.ack":
       setPresence(frame.availability);
       socket.setHeartbeatInterval(Math.max(5, Math.floor((frame.ttl_seconds || 60) / 3)) * 1000);
+      // The log has moved past what this socket heard (a bell lost while the channel layer reconnected).
+      if (frame.event_seq > eventSeq) return catchUp();
       return;
     case "presence":
       return presenceChanged(frame);
