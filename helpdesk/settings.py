@@ -172,9 +172,16 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A task taken by a worker that was killed is delivered again after this long. Every task is idempotent,
-# so a long one delivered twice does no harm; the outbox sweep re-enqueues lost outbox work sooner.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60}
+# A task taken by a worker that was killed is delivered again once it has been unacknowledged this long,
+# found by a scan every few seconds (kombu's default scans only every 100 s): within a minute in all.
+# Every task is idempotent, so a long one delivered twice does no harm; the outbox sweep re-enqueues lost
+# outbox work sooner still.
+BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 45)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(5, BROKER_VISIBILITY_TIMEOUT // 5)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic sweeps; apps add theirs in their own modules (see helpdesk/celery.py).

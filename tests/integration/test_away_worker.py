@@ -118,3 +118,19 @@ def test_a_worker_killed_mid_task_leaves_no_reply_and_the_sweep_sends_exactly_on
     copies = [outbox_run.apply_async(args=[item.pk]).id for _ in range(2)]
     wait_succeeded(survivor, copies)
     assert away_replies(conversation) == 1
+
+
+def test_a_task_lost_with_a_killed_worker_is_delivered_again_by_the_broker_without_beat(broker, workers):
+    # No sweep runs here: the broker itself hands the unacknowledged task to the next worker once the
+    # visibility timeout passes (60 s in production, 5 s here).
+    doomed = CeleryWorker(AWAY_REPLY_TEST_SLEEP_SECONDS=120, CELERY_VISIBILITY_TIMEOUT=5)
+    workers.append(doomed)
+    conversation = closed_conversation()
+    message_create(conversation=conversation, sender=Message.Sender.CUSTOMER, body="Anyone there?")
+    item = OutboxItem.objects.get(kind=AWAY_REPLY, conversation=conversation)
+    wait_for(lambda: "pausing" in doomed.output(), timeout=30, message="the worker to write the reply")
+    kill_hard(doomed)
+
+    workers.append(CeleryWorker(CELERY_VISIBILITY_TIMEOUT=5))
+    wait_for(lambda: OutboxItem.objects.get(pk=item.pk).status == "done", timeout=60, message="the broker to redeliver")
+    assert away_replies(conversation) == 1
