@@ -104,6 +104,8 @@ def test_a_message_the_server_failed_on_is_sent_again_by_itself_on_the_open_sock
 
     page.route_web_socket("**/ws/chat/**", route)
     page.goto(f"/chat/{inbox.slug}/")
+    # Over the socket, not the HTTP fallback a page uses before its socket is up.
+    expect(page.locator("body[data-live=true]")).to_be_attached()
     _write(page, "Is anyone there?")
     expect(page.locator("#chat-log .chat-msg--customer[data-seq]")).to_have_count(1, timeout=10000)
     assert state == {"failed": 1, "routes": 1}  # resent on the same socket, no reconnect needed
