@@ -289,6 +289,8 @@ CHAT_RESUME_LINK_DAYS = env_int("CHAT_RESUME_LINK_DAYS", 7)
 INBOUND_MAIL_SECRET = os.environ.get("INBOUND_MAIL_SECRET", "")
 # Seconds an agent's presence lasts without a socket heartbeat.
 PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 60)
+# An open agent socket checks again this often that its agent is active and in which teams.
+AGENT_RECHECK_SECONDS = env_int("AGENT_RECHECK_SECONDS", 10)
 # Beat writes a heartbeat this often; /healthz/deep calls beat stopped after two missed beats.
 HEALTH_BEAT_SECONDS = env_int("HEALTH_BEAT_SECONDS", 15)
 ENRICHMENT_BASE_URL = os.environ.get("ENRICHMENT_BASE_URL", "")

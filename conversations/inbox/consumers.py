@@ -1,9 +1,12 @@
 """The agents' websocket: authenticate, join the agent's groups, forward events, call inbox services."""
 
+import asyncio
 import logging
 from collections import deque
 from types import SimpleNamespace
 from typing import cast
+
+from django.conf import settings
 
 from conversations import payloads, realtime
 from conversations.inbox.services.presence import (
@@ -40,6 +43,42 @@ class AgentConsumer(FrameConsumer):
         await self.accept()
         await self.send_json(payloads.agent_hello_frame(agent_id=user.id, event_seq=await db(event_latest_seq)()))
         await db(self.on_agent_connect)()
+        self.recheck_task = asyncio.ensure_future(self.recheck_every(settings.AGENT_RECHECK_SECONDS))
+
+    # --- Access, checked again while the socket lives ---------------------------------------------------
+    # Permissions are not only checked at connect: a deactivated agent is dropped, and an agent moved
+    # between teams hears only their new teams, on the next frame they send and every few seconds anyway.
+
+    async def receive_json(self, content, **kwargs):
+        if not await self.recheck():
+            return
+        await super().receive_json(content, **kwargs)
+
+    async def recheck_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            if not await self.recheck():
+                return
+
+    async def recheck(self) -> bool:
+        groups = await db(self.current_groups)()
+        if groups is None:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return False
+        for group in set(self.groups_joined) - set(groups):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in set(groups) - set(self.groups_joined):
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = groups
+        return True
+
+    def current_groups(self) -> list[str] | None:
+        """The groups the agent may hear now; None once they may not use the inbox at all."""
+        agent = Agent.objects.filter(pk=self.agent.pk, is_active=True).first()
+        if agent is None:
+            return None
+        self.agent = agent
+        return self.agent_groups(agent)
 
     @staticmethod
     def agent_groups(user) -> list[str]:
@@ -50,6 +89,9 @@ class AgentConsumer(FrameConsumer):
         return groups
 
     async def disconnect(self, code):
+        task = getattr(self, "recheck_task", None)
+        if task is not None:
+            task.cancel()
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
         if hasattr(self, "agent"):

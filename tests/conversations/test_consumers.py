@@ -1,5 +1,6 @@
 """The agent socket: heartbeat and presence, typing, read receipts, and refusing what it must."""
 
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -183,5 +184,54 @@ async def test_an_event_heard_through_the_team_and_the_agents_own_group_reaches_
                 break
         assert [body for _, body in heard] == ["first", "second", "last"]
         assert len({seq for seq, _ in heard}) == 3
+    finally:
+        await communicator.disconnect()
+
+
+async def test_a_deactivated_agent_is_dropped_and_their_frames_are_not_acted_on(settings):
+    agent, conversation, cookie = await sync_to_async(_setup)()
+    communicator = await connect(cookie)
+    try:
+        await sync_to_async(Agent.objects.filter(pk=agent.pk).update)(is_active=False)
+        # The next frame is not acted on: the read position does not move, the socket closes.
+        await communicator.send_json_to({"type": "read", "conversation_id": conversation.id, "seq": 3, "ref": 9})
+        while True:
+            output = await communicator.receive_output(timeout=5)
+            if output["type"] == "websocket.close":
+                break
+            assert '"read.ack"' not in output.get("text", "")
+        assert output["code"] == 4401
+        assert (await sync_to_async(Conversation.objects.get)(pk=conversation.pk)).agent_read_seq == 0
+    finally:
+        await communicator.disconnect()
+
+
+async def test_a_deactivated_agent_who_sends_nothing_is_dropped_within_seconds(settings):
+    settings.AGENT_RECHECK_SECONDS = 1
+    agent, _, cookie = await sync_to_async(_setup)()
+    communicator = await connect(cookie)
+    try:
+        await sync_to_async(Agent.objects.filter(pk=agent.pk).update)(is_active=False)
+        while True:
+            output = await communicator.receive_output(timeout=5)
+            if output["type"] == "websocket.close":
+                break
+        assert output["code"] == 4401
+    finally:
+        await communicator.disconnect()
+
+
+async def test_an_agent_removed_from_a_team_stops_hearing_it(settings):
+    settings.AGENT_RECHECK_SECONDS = 1
+    agent, conversation, cookie = await sync_to_async(_setup)()
+    communicator = await connect(cookie)
+    try:
+        team = await sync_to_async(lambda: conversation.inbox.team)()
+        await sync_to_async(team.members.remove)(agent)
+        await communicator.send_json_to({"type": "ping", "ref": "after"})  # a frame: the groups are checked again
+        assert (await receive_until(communicator, "pong"))["ref"] == "after"
+        layer = get_channel_layer()
+        await layer.group_send(realtime.team_group(team.id), {"type": "agent.frame", "frame": {"type": "probe"}})
+        assert await communicator.receive_nothing(timeout=1.5)
     finally:
         await communicator.disconnect()
