@@ -175,7 +175,8 @@ def resume_token_read(*, inbox: Inbox, token: str) -> Conversation:
         raise IdentityError("This link is not valid.", code="identity_invalid") from None
     conversation = (
         Conversation.objects.select_related("customer")
-        .filter(pk=data.get("c"), customer_id=data.get("u"), inbox=inbox)
+        # An erased customer's links die with their data: the agents' replies may quote it.
+        .filter(pk=data.get("c"), customer_id=data.get("u"), inbox=inbox, customer__erased_at__isnull=True)
         .first()
     )
     if conversation is None:

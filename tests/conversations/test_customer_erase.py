@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from conversations.chat import identity
 from conversations.models import Conversation, Event, Message
 from customers.models import ChannelIdentity, ContactPoint, Customer, CustomerNote
 from customers.profiles.services.erase import ERASED_BODY, customer_erase
@@ -107,3 +108,19 @@ def test_the_data_export_holds_everything_on_the_customer(history, tmp_path):
     assert exported["id"] == conversation.id
     assert [m["body"] for m in exported["messages"]] == ["My card is 4111 1111", "Thanks, checking."]
     assert Conversation.objects.filter(customer=customer).count() == len(data["conversations"])
+
+
+def test_erasure_revokes_the_resume_links_already_e_mailed(client, history):
+    customer, conversation = history
+    conversation.inbox.kind = "webchat"
+    conversation.inbox.save()
+    token = identity.resume_token_make(conversation=conversation)
+    assert identity.resume_token_read(inbox=conversation.inbox, token=token).pk == conversation.pk
+
+    customer_erase(customer=customer)
+
+    with pytest.raises(identity.IdentityError):
+        identity.resume_token_read(inbox=conversation.inbox, token=token)
+    response = client.get(f"/chat/{conversation.inbox.slug}/resume/{token}/")
+    assert response.status_code == 401
+    assert identity.cookie_name(conversation.inbox) not in response.cookies
