@@ -2,6 +2,8 @@
 
 import json
 import logging
+import time
+from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -31,12 +33,23 @@ def db(fn):
     return database_sync_to_async(fn, thread_sensitive=False)
 
 
+MAX_REF_LENGTH = 100
+TYPING_MIN_INTERVAL = 1.0
+
+
 class FrameConsumer(AsyncJsonWebsocketConsumer):
     """Dispatches ``{"type": "x.y", ...}`` frames to ``frame_x_y`` coroutines and answers errors in-band."""
 
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             await self.send_error("bad_frame", "Every frame is a JSON object with a string 'type'.")
+            return
+        ref = content.get("ref")
+        if not (ref is None or isinstance(ref, int | float) or (isinstance(ref, str) and len(ref) <= MAX_REF_LENGTH)):
+            # Refs are echoed in answers: a client may not make the server send back what it likes.
+            await self.send_error(
+                "invalid_ref", f"'ref' is a number or a string of at most {MAX_REF_LENGTH} characters."
+            )
             return
         handler = getattr(self, "frame_" + content["type"].replace(".", "_"), None)
         if handler is None:
@@ -64,6 +77,21 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
 
     async def send_error(self, code: str, message: str, ref=None, fields=None) -> None:
         await self.send_json(payloads.error_frame(code, message, ref=ref, fields=fields))
+
+    def typing_allowed(self, content: dict[str, Any]) -> bool:
+        """At most one typing frame a second per conversation and state (a change of state always
+        passes): a client cannot make the server fan out typing frames as fast as it sends them."""
+        active = content.get("is_typing", content.get("active", True))
+        conversation, private = content.get("conversation_id"), bool(content.get("private"))
+        key = (conversation, private, bool(active))
+        now = time.monotonic()
+        sent = self.__dict__.setdefault("typing_sent", {})
+        last = sent.get(key)
+        if last is not None and now - last < TYPING_MIN_INTERVAL:
+            return False
+        sent[key] = now
+        sent.pop((conversation, private, not active), None)
+        return True
 
     async def frame_ping(self, content):
         await self.send_json(payloads.pong_frame(ref=content.get("ref")))

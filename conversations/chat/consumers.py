@@ -137,7 +137,8 @@ class ChatConsumer(FrameConsumer):
             raise FrameError(exc.code, exc.message) from None
 
     async def frame_typing(self, content):
-        await db(self._typing)(content)
+        if self.typing_allowed(content):
+            await db(self._typing)(content)
 
     def _typing(self, content) -> None:
         active = content.get("is_typing", content.get("active", True))

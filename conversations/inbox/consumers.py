@@ -152,7 +152,8 @@ class AgentConsumer(FrameConsumer):
         return agent_presence_set(agent=self.agent, availability=availability).availability, event_latest_seq()
 
     async def frame_typing(self, content):
-        await db(self._typing)(content)
+        if self.typing_allowed(content):
+            await db(self._typing)(content)
 
     def _typing(self, content) -> None:
         conversation = self._conversation(content)

@@ -1,5 +1,6 @@
 """The agent socket: heartbeat and presence, typing, read receipts, and refusing what it must."""
 
+import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -235,3 +236,29 @@ async def test_an_agent_removed_from_a_team_stops_hearing_it(settings):
         assert await communicator.receive_nothing(timeout=1.5)
     finally:
         await communicator.disconnect()
+
+
+async def test_a_flood_of_typing_frames_is_thinned_and_a_huge_ref_is_refused():
+    agent, conversation, cookie = await sync_to_async(_setup)()
+    layer = get_channel_layer()
+    customer_channel = await layer.new_channel()
+    await layer.group_add(realtime.conversation_customer_group(conversation.id), customer_channel)
+    communicator = await connect(cookie)
+    try:
+        for _ in range(20):
+            await communicator.send_json_to({"type": "typing", "conversation_id": conversation.id, "is_typing": True})
+        await communicator.send_json_to({"type": "typing", "conversation_id": conversation.id, "is_typing": False})
+        await communicator.send_json_to({"type": "ping", "ref": "x" * 900_000})
+        error = await receive_until(communicator, "error")
+        assert error["code"] == "invalid_ref" and error.get("ref") is None
+        heard = []
+        while True:
+            try:
+                heard.append((await asyncio.wait_for(layer.receive(customer_channel), timeout=1))["frame"])
+            except TimeoutError:
+                break
+        # Twenty "typing" frames in a second reach the customer once; the stop always passes.
+        assert [frame["is_typing"] for frame in heard] == [True, False]
+    finally:
+        await communicator.disconnect()
+        await layer.group_discard(realtime.conversation_customer_group(conversation.id), customer_channel)
