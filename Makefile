@@ -29,7 +29,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
-	$(BIN)/python -m helpdesk.embedded -- $(BIN)/python manage.py seed_demo
+	$(BIN)/python -m helpdesk.embedded -- $(BIN)/python manage.py seed_demo --if-embedded
 
 run: seed
 	@echo ""

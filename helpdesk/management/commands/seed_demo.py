@@ -4,8 +4,10 @@ Idempotent: running it again changes nothing that is already there. Messages go 
 (``conversations.messaging``), so demo conversations take the same steps as real ones.
 """
 
+import os
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -66,8 +68,22 @@ CANNED = [
 class Command(BaseCommand):
     help = "Load demo agents, teams, a business-hours policy, inboxes, customers and conversations (idempotent)."
 
-    @transaction.atomic
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-embedded",
+            action="store_true",
+            help="Only on the embedded defaults (no DATABASE_URL) or with SEED_DEMO=1: what `make run` uses, so "
+            "a real database never gets the demo logins by accident.",
+        )
+
     def handle(self, *args, **options):
+        if options["if_embedded"] and settings.DATABASE_URL and os.environ.get("SEED_DEMO") != "1":
+            self.stdout.write("DATABASE_URL is set: no demo data (set SEED_DEMO=1 to load it anyway).")
+            return
+        self.seed()
+
+    @transaction.atomic
+    def seed(self):
         policy = demo_policy_create()
         teams = {}
         for slug, name in [("support", "Support"), ("sales", "Sales")]:
