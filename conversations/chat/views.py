@@ -120,9 +120,20 @@ def chat_page(request: HttpRequest, inbox_slug: str) -> HttpResponse:
             return response
         visitor = _current_visitor(request, inbox)
         # A site that passes the token on every page view keeps one session per browser, not one per view.
-        if visitor is None or not visitor.verified or visitor.customer.external_id != verified.external_id:
+        if visitor is None:
             visitor = identity.visitor_for_verified(inbox=inbox, identity=verified)
             token_is_new = True
+        elif not visitor.verified or visitor.customer.external_id != verified.external_id:
+            # A link must not swap the chat open in this browser for someone else's (a link carrying the
+            # sender's own token would put the visitor's next message in the sender's conversation).
+            response = render(
+                request,
+                "conversations/chat/confirm_identity.html",
+                {"inbox": inbox, "verified": verified, "token": token},
+            )
+            response["Content-Security-Policy"] = _csp(inbox, request)
+            response["Cache-Control"] = "no-store"
+            return response
         else:
             identity.visitor_touch(visitor=visitor)
     else:
@@ -183,6 +194,20 @@ def chat_resume(request: HttpRequest, inbox_slug: str, token: str) -> HttpRespon
         return render(request, "conversations/chat/refused.html", {"inbox": inbox, "message": exc.message}, status=401)
     visitor = identity.visitor_create(inbox=inbox, customer=conversation.customer)
     response = redirect(reverse("chat:page", args=[inbox.slug]) + f"?conversation={conversation.pk}")
+    _set_visitor_cookie(response, inbox, visitor)
+    return response
+
+
+@require_POST
+def chat_identity_confirm(request: HttpRequest, inbox_slug: str) -> HttpResponse:
+    """The visitor chose to continue as the identity a link carried (a form with a CSRF token)."""
+    inbox = _inbox(inbox_slug)
+    try:
+        verified = identity.identity_token_verify(inbox=inbox, token=request.POST.get("identity", ""))
+    except identity.IdentityError as exc:
+        return render(request, "conversations/chat/refused.html", {"inbox": inbox, "message": exc.message}, status=401)
+    visitor = identity.visitor_for_verified(inbox=inbox, identity=verified)
+    response = redirect(reverse("chat:page", args=[inbox.slug]))
     _set_visitor_cookie(response, inbox, visitor)
     return response
 

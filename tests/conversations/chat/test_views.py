@@ -328,3 +328,25 @@ def test_a_tampered_resume_link_is_refused_with_a_message(chat):
     response = ChatClient(chat.inbox).client.get(f"{chat.base}resume/nonsense/")
     assert response.status_code == 401
     assert "not valid" in response.content.decode()
+
+
+def test_a_link_with_someone_elses_identity_does_not_replace_the_open_chat_without_consent(chat):
+    mine = identity.visitor_from_cookie(inbox=chat.inbox, value=chat.cookie)
+    assert chat.send("my own question", "mine-1").status_code == 201
+    # The sender of the link put their own valid token in it.
+    theirs = identity.identity_token_make(inbox=chat.inbox, external_id="attacker", name="Mallory")
+    response = chat.open(f"?identity={theirs}")
+    assert response.status_code == 200
+    assert "Continue as" in response.content.decode() and "Mallory" in response.content.decode()
+    assert f"hdchat_{chat.inbox.pk}" not in response.cookies
+    assert identity.visitor_from_cookie(inbox=chat.inbox, value=chat.cookie).pk == mine.pk
+    # The next message still goes where the visitor's own chat is.
+    assert chat.send("still mine", "mine-2").status_code == 201
+    assert set(Conversation.objects.filter(customer__external_id="attacker")) == set()
+
+    # Without the form's CSRF token the switch is refused; with it, the visitor chose it.
+    url = f"/chat/{chat.inbox.slug}/identity/"
+    assert chat.client.post(url, {"identity": theirs}).status_code == 403
+    switched = chat.client.post(url, {"identity": theirs, "csrfmiddlewaretoken": chat.csrf})
+    assert switched.status_code == 302
+    assert identity.visitor_from_cookie(inbox=chat.inbox, value=chat.cookie).customer.external_id == "attacker"
