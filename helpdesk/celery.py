@@ -17,7 +17,8 @@ BEAT_HEARTBEAT_KEY = "health:beat"
 app = Celery("helpdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Every module that defines tasks, named: feature packages are not apps, so autodiscovery would miss them.
-app.autodiscover_tasks(["helpdesk", "conversations", "conversations.inbox", "customers", "customers.profiles"])
+TASK_PACKAGES = ["helpdesk", "conversations", "conversations.inbox", "customers", "customers.profiles"]
+app.autodiscover_tasks(TASK_PACKAGES)
 
 # The periodic sweeps. Each one is idempotent, so a missed or doubled tick does no harm.
 app.conf.beat_schedule = {

@@ -44,10 +44,8 @@ OUTBOX_RUN_TASK = "conversations.tasks.outbox_run"
 
 
 def _enqueue(item_id: int, run_after: datetime | None = None) -> None:
-    # By name: the task lives above the features whose handlers it dispatches to. A web process has not
-    # imported the task modules (only a worker does at start), so load them the way the worker does.
-    if OUTBOX_RUN_TASK not in current_app.tasks:
-        current_app.loader.import_default_modules()
+    # By name: the task lives above the features whose handlers it dispatches to. Every process has
+    # imported it at start (helpdesk.apps).
     outbox_run = current_app.tasks[OUTBOX_RUN_TASK]
 
     if run_after is not None and run_after > timezone.now():

@@ -28,3 +28,24 @@ def test_beat_publishes_the_health_heartbeat(settings):
     entry = app.conf.beat_schedule["beat-heartbeat"]
     assert entry["task"] == BEAT_HEARTBEAT_TASK
     assert entry["schedule"] == float(settings.HEALTH_BEAT_SECONDS)
+
+
+def test_every_process_knows_every_task_once_django_is_set_up():
+    # A web process that has imported no task module (as daphne had not) can still enqueue by name,
+    # from any thread.
+    probe = (
+        "import django, threading; django.setup(); from celery import current_app; "
+        "from conversations.services.outbox import OUTBOX_RUN_TASK; found = [];"
+        "t = threading.Thread(target=lambda: found.append(OUTBOX_RUN_TASK in current_app.tasks)); "
+        "t.start(); t.join(); print(found[0], 'conversations.inbox.tasks.presence_sweep' in current_app.tasks)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "helpdesk.settings", "VAR_DIR": str(ROOT / "var")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True True"
