@@ -10,6 +10,7 @@ import gzip
 import json
 import time
 import uuid
+import zlib
 
 from django.conf import settings
 
@@ -92,10 +93,29 @@ class AppleConnector(Connector):
         return message_id
 
 
+# Far more than any message (MESSAGE_MAX_CHARS): a small gzip body must not unpack into gigabytes.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodyTooLarge(ValueError):
+    pass
+
+
+def gunzip_bounded(data: bytes, limit: int = MAX_BODY_BYTES) -> bytes:
+    """Decompress a gzip body, refusing to produce more than ``limit`` bytes."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = inflater.decompress(data, limit + 1)
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise BodyTooLarge(f"the body unpacks to more than {limit} bytes")
+    if not inflater.eof:
+        raise gzip.BadGzipFile("truncated gzip body")
+    return out
+
+
 def parse(body: bytes, headers) -> InboundMessage | None:
     """One inbound message, or None for frames we do not store (typing, close)."""
     if body[:2] == b"\x1f\x8b":
-        body = gzip.decompress(body)
+        body = gunzip_bounded(body)
     data = json.loads(body)
     if data.get("type") != "text":
         return None

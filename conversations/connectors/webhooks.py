@@ -103,6 +103,8 @@ def apple_webhook(request, slug: str):
         return json_error("wrong_destination", "destination-id is not this inbox's business id.", 400)
     try:
         item = apple.parse(request.body, request.headers)
+    except apple.BodyTooLarge as exc:
+        return json_error("too_large", f"The body is too large: {exc}.", 413)
     except (ValueError, OSError, gzip.BadGzipFile) as exc:
         return json_error("bad_body", f"The body is not gzip or JSON Apple Messages payload: {exc}", 400)
     return JsonResponse(_store(inbox, [item] if item else [], []))

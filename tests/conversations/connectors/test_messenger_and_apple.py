@@ -131,6 +131,19 @@ def test_an_apple_message_with_a_bad_token_is_refused(client, apple_inbox, token
     assert Message.objects.count() == 0
 
 
+def test_a_small_gzip_body_that_unpacks_into_megabytes_is_refused(client, apple_inbox):
+    token = apple.jwt_encode(msp_id="msp-9", api_secret=SECRET)
+    bomb = gzip.compress(b'{"type": "text", "body": "' + b"a" * (64 * 1024 * 1024) + b'"}')
+    assert len(bomb) < 100 * 1024
+    response = client.post(
+        "/hooks/apple/amb/message", bomb, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_SOURCE_ID="urn:mbid:opaque-1", HTTP_DESTINATION_ID="biz-123",
+    )  # fmt: skip
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    assert not Message.objects.exists()
+
+
 def test_typing_frames_from_apple_store_nothing(client, apple_inbox):
     token = apple.jwt_encode(msp_id="msp-9", api_secret=SECRET)
     assert apple_post(client, {"v": 1, "type": "typing_start"}, token).status_code == 200
