@@ -1,9 +1,11 @@
 """Real processes for integration and browser tests: daphne servers and a Celery worker on the test
 database and the same Redis, exactly as in production."""
 
+import json
 import os
 import shutil
 import time
+import urllib.request
 from pathlib import Path
 
 import redis
@@ -61,6 +63,30 @@ class CeleryWorker(CeleryProcess):
 class CeleryBeat(CeleryBeatProcess):
     def __init__(self, **env_extra):
         super().__init__(env=child_env(**env_extra), log_dir=settings.VAR_DIR, timeout=30)
+
+
+def agent_message_post(
+    server,
+    token_key: str,
+    conversation_id: int,
+    body: str,
+    *,
+    client_id: str | None = None,
+    private: bool = False,
+    timeout: float = 20,
+) -> tuple[int, dict]:
+    """An agent's message through the live server's REST API, as the inbox sends it: (status, answer)."""
+    data: dict = {"body": body, "private": private}
+    if client_id is not None:
+        data["client_id"] = client_id
+    request = urllib.request.Request(
+        f"{server.url}/api/v1/conversations/{conversation_id}/messages/",
+        data=json.dumps(data).encode(),
+        headers={"Authorization": f"Token {token_key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - our own http URL
+        return response.status, json.loads(response.read())
 
 
 def session_cookie_for(agent) -> str:

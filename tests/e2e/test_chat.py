@@ -2,7 +2,6 @@
 doubled, or run as code."""
 
 import json
-import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from rest_framework.authtoken.models import Token
 
 from conversations.models import Conversation, Message
 from tests.factories import AgentFactory, InboxFactory
-from tests.live import wait_for
+from tests.live import agent_message_post, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -48,15 +47,9 @@ def _agent_reply(server, body: str) -> int:
     agent = AgentFactory()
     conversation.inbox.team.members.add(agent)
     token = Token.objects.create(user=agent)
-    request = urllib.request.Request(
-        f"{server.url}/api/v1/conversations/{conversation.id}/messages/",
-        data=json.dumps({"body": body}).encode(),
-        headers={"Authorization": f"Token {token.key}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 201
-        return json.loads(response.read())["seq"]
+    status, answer = agent_message_post(server, token.key, conversation.id, body, timeout=10)
+    assert status == 201
+    return answer["seq"]
 
 
 def test_a_visitor_who_left_sees_the_agents_reply_when_they_come_back(customer_page, live_server, inbox):
@@ -319,13 +312,7 @@ def test_a_reply_after_private_notes_arrives_live_without_a_catch_up(customer_pa
     conversation.inbox.team.members.add(agent)
     token = Token.objects.create(user=agent)
     for body, private in [("checking the order", True), ("carrier says Friday", True), ("It ships Friday.", False)]:
-        request = urllib.request.Request(
-            f"{live_server.url}/api/v1/conversations/{conversation.id}/messages/",
-            data=json.dumps({"body": body, "private": private}).encode(),
-            headers={"Authorization": f"Token {token.key}", "Content-Type": "application/json"},
-            method="POST",
-        )
-        urllib.request.urlopen(request, timeout=10).close()
+        agent_message_post(live_server, token.key, conversation.id, body, private=private, timeout=10)
 
     expect(page.locator("#chat-log .chat-msg--agent .chat-msg-body")).to_have_text(["It ships Friday."])
     page.wait_for_timeout(500)

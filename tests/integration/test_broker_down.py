@@ -4,28 +4,18 @@ With the broker down, the outbox row is stored and pending: the sweep enqueues i
 back. An error answer would make the inbox send the reply again.
 """
 
-import json
-import urllib.request
-
 import pytest
 from rest_framework.authtoken.models import Token
 
 from conversations.models import Message, OutboxItem
 from tests.factories import AgentFactory, ConversationFactory, InboxFactory, TeamFactory
-from tests.live import LiveServer
+from tests.live import LiveServer, agent_message_post
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def _post(server, token, conversation, body, client_id):
-    request = urllib.request.Request(
-        f"{server.url}/api/v1/conversations/{conversation.id}/messages/",
-        data=json.dumps({"body": body, "client_id": client_id}).encode(),
-        headers={"Authorization": f"Token {token.key}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=20) as response:
-        return response.status, json.loads(response.read())
+    return agent_message_post(server, token.key, conversation.id, body, client_id=client_id)
 
 
 def test_a_reply_is_answered_201_when_the_broker_is_down():

@@ -20,7 +20,7 @@ import pytest
 
 from helpdesk.devservers import ROOT, free_port
 from tests.fakes import FakeServer
-from tests.live import CeleryWorker, LiveServer, child_env, wait_for
+from tests.live import CeleryWorker, LiveServer, agent_message_post, child_env, wait_for
 from tests.services import need
 
 pytestmark = pytest.mark.integration
@@ -104,14 +104,10 @@ def _manage(env: dict, *args: str) -> str:
 
 
 def _post_reply(server, fixtures, body: str, client_id: str) -> int:
-    request = urllib.request.Request(
-        f"{server.url}/api/v1/conversations/{fixtures['conversation']}/messages/",
-        data=json.dumps({"body": body, "client_id": client_id}).encode(),
-        headers={"Authorization": f"Token {fixtures['token']}", "Content-Type": "application/json"},
-        method="POST",
+    status, _ = agent_message_post(
+        server, fixtures["token"], fixtures["conversation"], body, client_id=client_id, timeout=10
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status
+    return status
 
 
 def _healthz(server) -> int:

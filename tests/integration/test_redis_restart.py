@@ -18,20 +18,14 @@ from websockets.sync.client import connect
 from conversations.models import Event, Message, OutboxItem
 from tests.factories import AgentFactory, ConversationFactory, CustomerFactory, InboxFactory, TeamFactory
 from tests.fakes import FakeServer
-from tests.live import CeleryWorker, LiveServer, RedisServer, session_cookie_for, wait_for
+from tests.live import CeleryWorker, LiveServer, RedisServer, agent_message_post, session_cookie_for, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def _reply(server, token, conversation, body):
-    request = urllib.request.Request(
-        f"{server.url}/api/v1/conversations/{conversation.id}/messages/",
-        data=json.dumps({"body": body}).encode(),
-        headers={"Authorization": f"Token {token.key}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=20) as response:
-        assert response.status == 201
+    status, _ = agent_message_post(server, token.key, conversation.id, body)
+    assert status == 201
 
 
 def test_the_worker_outlives_a_redis_restart_with_an_email_fallback_pending(tmp_path):
